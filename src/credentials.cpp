@@ -1,0 +1,93 @@
+#include "daemonkit/credentials.hpp"
+
+#include <charconv>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+namespace daemonkit {
+
+namespace {
+bool parse_id(std::string_view s, unsigned& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+}  // namespace
+
+result<std::pair<std::string, std::string>> parse_user_spec(std::string_view spec) {
+  auto bad = [&] {
+    return make_error(errc::invalid_argument, "invalid user '" + std::string(spec) + "' (expected USER or USER:GROUP)");
+  };
+  auto colon = spec.find(':');
+  std::string_view user = spec.substr(0, colon);
+  std::string_view group = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
+  if (user.empty()) return bad();
+  if (colon != std::string_view::npos && (group.empty() || group.find(':') != std::string_view::npos)) return bad();
+  for (char c : spec) {
+    if (c == '\0' || c == '\n' || c == '/') return bad();
+  }
+  return std::pair{std::string(user), std::string(group)};
+}
+
+result<credentials> resolve_credentials(const std::string& user, const std::string& group) {
+  credentials c;
+  std::vector<char> buf(16384);
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  unsigned id = 0;
+  int rc = 0;
+  if (parse_id(user, id)) {
+    rc = ::getpwuid_r(static_cast<uid_t>(id), &pw, buf.data(), buf.size(), &found);
+  } else {
+    rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+  }
+  if (rc != 0) return system_error("cannot look up user '" + user + "'", rc);
+  if (found == nullptr) {
+    if (!parse_id(user, id)) return make_error(errc::invalid_argument, "no such user '" + user + "'");
+    // A bare uid with no passwd entry is allowed (containers); no groups.
+    c.uid = static_cast<uid_t>(id);
+    c.gid = static_cast<gid_t>(id);
+    c.name = user;
+    c.home = "/";
+  } else {
+    c.uid = pw.pw_uid;
+    c.gid = pw.pw_gid;
+    c.name = pw.pw_name;
+    c.home = pw.pw_dir ? pw.pw_dir : "/";
+    c.shell = pw.pw_shell ? pw.pw_shell : "";
+  }
+
+  if (!group.empty()) {
+    struct group gr {};
+    struct group* gfound = nullptr;
+    std::vector<char> gbuf(16384);
+    if (parse_id(group, id)) {
+      c.gid = static_cast<gid_t>(id);
+    } else {
+      rc = ::getgrnam_r(group.c_str(), &gr, gbuf.data(), gbuf.size(), &gfound);
+      if (rc != 0) return system_error("cannot look up group '" + group + "'", rc);
+      if (gfound == nullptr) return make_error(errc::invalid_argument, "no such group '" + group + "'");
+      c.gid = gr.gr_gid;
+    }
+  }
+
+  if (found != nullptr) {
+    int n = 64;
+    for (;;) {
+      c.groups.resize(static_cast<size_t>(n));
+      int want = n;
+      if (::getgrouplist(c.name.c_str(), c.gid, c.groups.data(), &want) >= 0) {
+        c.groups.resize(static_cast<size_t>(want));
+        break;
+      }
+      if (want <= n) want = n * 2;
+      n = want;
+    }
+  } else {
+    c.groups = {c.gid};
+  }
+  return c;
+}
+
+}  // namespace daemonkit

@@ -1,0 +1,363 @@
+#include "daemonkit/daemonize.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemonkit/credentials.hpp"
+#include "daemonkit/notify.hpp"
+#include "sys/child_steps.hpp"
+#include "sys/sys.hpp"
+
+extern char** environ;  // NOLINT
+
+namespace daemonkit {
+
+namespace {
+
+// One handshake record; each write is < PIPE_BUF and therefore atomic.
+struct record {
+  enum kind : std::uint32_t { pid = 1, ready = 2, stage_failed = 3, text_failed = 4 };
+  std::uint32_t what = 0;
+  std::int32_t value = 0;  // pid, or errno / errc value
+  std::uint32_t stage = 0; // stage_failed: which step; text_failed: 1 if value is an errc
+  char text[500] = {};
+};
+static_assert(sizeof(record) < PIPE_BUF);
+static_assert(std::is_standard_layout_v<record> && std::is_trivially_destructible_v<record>);
+
+enum stage : std::uint32_t { st_setsid = 1, st_fork, st_stdio, st_chroot, st_chdir, st_drop };
+
+// Everything the forked children need, prepared before the fork.
+struct plan {
+  unique_fd in, out, err;
+  std::vector<std::string> env;
+  std::vector<char*> envp;
+  credentials creds;
+  sys::child_identity identity;
+  std::vector<int> keep;
+  std::string pidfile;
+  std::string chroot, chdir;
+};
+
+void send_record(int fd, const record& r) noexcept { sys::write_all(fd, &r, sizeof r); }
+
+[[noreturn]] void child_fail(int fd, std::uint32_t st, int err) noexcept {
+  record r;
+  r.what = record::stage_failed;
+  r.stage = st;
+  r.value = err;
+  send_record(fd, r);
+  ::_exit(1);
+}
+
+std::string stage_context(std::uint32_t st, const daemonize_options& o) {
+  switch (st) {
+    case st_setsid: return "cannot create a new session (setsid)";
+    case st_fork: return "cannot fork the daemon";
+    case st_stdio: return "cannot redirect standard input/output";
+    case st_chroot: return "cannot chroot to " + o.chroot;
+    case st_chdir: return "cannot change directory to " + o.working_directory;
+    case st_drop: return "cannot switch to user '" + o.user + "'";
+    default: return "daemon setup failed";
+  }
+}
+
+bool env_kept_when_clean(std::string_view kv) {
+  static constexpr std::string_view keep[] = {"LANG=", "LANGUAGE=", "TZ=", "NOTIFY_SOCKET=", "TERM="};
+  if (kv.rfind("LC_", 0) == 0) return true;
+  return std::any_of(std::begin(keep), std::end(keep), [&](std::string_view k) { return kv.rfind(k, 0) == 0; });
+}
+
+void set_var(std::vector<std::string>& env, std::string kv) {
+  auto eq = kv.find('=');
+  std::string key = kv.substr(0, eq + 1);
+  auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+  if (it != env.end()) *it = std::move(kv);
+  else env.push_back(std::move(kv));
+}
+
+result<unique_fd> open_stdio(const std::string& path, bool input) {
+  int flags = input ? O_RDONLY : (O_WRONLY | O_CREAT | O_APPEND);
+  unique_fd fd(sys::open(path.c_str(), flags | O_NOCTTY, 0644));
+  if (!fd) return system_error(std::string("cannot open ") + (input ? "stdin " : "log ") + path);
+  return fd;
+}
+
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+result<void> prepare(const daemonize_options& o, plan& p) {
+  auto in = open_stdio(o.stdin_path, true);
+  if (!in) return std::move(in).err();
+  p.in = std::move(*in);
+  auto out = open_stdio(o.stdout_path, false);
+  if (!out) return std::move(out).err();
+  p.out = std::move(*out);
+  if (o.stderr_path != o.stdout_path) {
+    auto err = open_stdio(o.stderr_path, false);
+    if (!err) return std::move(err).err();
+    p.err = std::move(*err);
+  }
+
+  for (int fd : o.keep_fds) {
+    if (fd <= 2) continue;
+    if (::fcntl(fd, F_GETFD) < 0) return system_error("cannot keep fd " + std::to_string(fd));
+    p.keep.push_back(fd);
+  }
+
+  if (!o.user.empty()) {
+    auto c = resolve_credentials(o.user, o.group);
+    if (!c) return std::move(c).err();
+    p.creds = std::move(*c);
+    p.identity.change = true;
+    p.identity.uid = p.creds.uid;
+    p.identity.gid = p.creds.gid;
+    p.identity.groups = p.creds.groups.data();
+    p.identity.ngroups = p.creds.groups.size();
+  } else if (!o.group.empty()) {
+    return make_error(errc::invalid_argument, "a group needs a user");
+  }
+
+  if (o.umask > 0777) return make_error(errc::invalid_argument, "invalid umask " + std::to_string(o.umask));
+
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (o.environment == env_policy::keep || env_kept_when_clean(*e)) p.env.emplace_back(*e);
+  }
+  if (o.environment == env_policy::clean) set_var(p.env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (p.identity.change) {
+    set_var(p.env, "HOME=" + p.creds.home);
+    set_var(p.env, "USER=" + p.creds.name);
+    set_var(p.env, "LOGNAME=" + p.creds.name);
+    if (!p.creds.shell.empty()) set_var(p.env, "SHELL=" + p.creds.shell);
+  }
+  for (const auto& kv : o.set_env) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') {
+      return make_error(errc::invalid_argument, "invalid environment entry '" + kv + "' (expected KEY=VALUE)");
+    }
+    set_var(p.env, kv);
+  }
+  for (auto& s : p.env) p.envp.push_back(s.data());
+  p.envp.push_back(nullptr);
+
+  p.pidfile = absolute(o.pidfile);
+  p.chroot = o.chroot;
+  p.chdir = o.working_directory.empty() ? "/" : o.working_directory;
+  return {};
+}
+
+std::string record_text(const record& r) {
+  return std::string(r.text, strnlen(r.text, sizeof r.text));
+}
+
+}  // namespace
+
+daemonized::~daemonized() {
+  if (restore_subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, subreaper_was_set_ ? 1 : 0);
+}
+
+result<daemonized> daemonize(const daemonize_options& o) {
+  plan p;
+  if (auto r = prepare(o, p); !r) return std::move(r).err();
+
+  int fds[2];
+  if (sys::pipe(fds) != 0) return system_error("cannot create the readiness pipe");
+  unique_fd rd(fds[0]), wr(fds[1]);
+
+  daemonized d;
+  d.timeout_ = o.ready_timeout;
+  int was = 0;
+  ::prctl(PR_GET_CHILD_SUBREAPER, &was);
+  d.subreaper_was_set_ = was != 0;
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return system_error("cannot become a child subreaper");
+  d.restore_subreaper_ = true;
+
+  // Buffered output would otherwise be written twice, by parent and daemon.
+  std::fflush(nullptr);
+
+  // The fds the children keep until the daemon's stdio is in place.
+  std::vector<int> keep = p.keep;
+  keep.push_back(wr.get());
+  keep.push_back(p.in.get());
+  keep.push_back(p.out.get());
+  if (p.err) keep.push_back(p.err.get());
+  const int wfd = wr.get();
+  const int in = p.in.get(), out = p.out.get(), err = p.err ? p.err.get() : p.out.get();
+
+  pid_t first = ::fork();
+  if (first < 0) return system_error("cannot fork");
+  if (first == 0) {
+    // First child: async-signal-safe steps only.
+    sys::close_fds_except(keep.data(), keep.size());
+    sys::reset_signals();
+    if (::setsid() < 0) child_fail(wfd, st_setsid, errno);
+    pid_t second = ::fork();
+    if (second < 0) child_fail(wfd, st_fork, errno);
+    if (second > 0) {
+      record r;
+      r.what = record::pid;
+      r.value = second;
+      send_record(wfd, r);
+      ::_exit(0);
+    }
+    // The daemon: not a session leader, so it can never acquire a controlling
+    // tty. From here on this is the daemon's own process: it goes on to run
+    // the program's code, so it may allocate (daemonize() is documented as
+    // single-threaded only).
+    d.role_ = daemonized::role::daemon;
+    d.pipe_ = std::move(wr);
+    d.restore_subreaper_ = false;
+    auto die = [&](std::uint32_t st, int e) {
+      d.fail(stage_context(st, o) + ": " + sys::errno_text(e));
+      ::_exit(1);
+    };
+    if (int e = sys::install_stdio(in, out, err); e != 0) die(st_stdio, e);
+    ::umask(o.umask);
+    // The environment must outlive this function: hand it to the daemon for
+    // good (moving the vectors keeps every string where envp points).
+    auto* env_storage = new std::vector<std::string>(std::move(p.env));          // NOLINT: lives as long as the daemon
+    auto* envp_storage = new std::vector<char*>(std::move(p.envp));              // NOLINT: lives as long as the daemon
+    (void)env_storage;
+    environ = envp_storage->data();
+    // The originals of stdio (now 0-2) go; only kept fds and the handshake
+    // pipe remain.
+    std::vector<int> still = p.keep;
+    still.push_back(wfd);
+    sys::close_fds_except(still.data(), still.size());
+    (void)p.in.release();
+    (void)p.out.release();
+    (void)p.err.release();
+    (void)rd.release();
+
+    if (!p.pidfile.empty()) {
+      auto pf = pidfile::acquire(p.pidfile);
+      if (!pf) {
+        d.fail(pf.err());
+        ::_exit(1);
+      }
+      d.pidfile_ = std::move(*pf);
+    }
+    if (!p.chroot.empty() && ::chroot(p.chroot.c_str()) != 0) die(st_chroot, errno);
+    if (::chdir(p.chdir.c_str()) != 0) die(st_chdir, errno);
+    if (int e = sys::drop_privileges(p.identity); e != 0) die(st_drop, e);
+    return d;
+  }
+
+  // The original process.
+  wr.reset();
+  int status = 0;
+  if (sys::waitpid(first, &status, 0) < 0) return system_error("cannot wait for the first child");
+  record r;
+  ssize_t n = sys::read_full(rd.get(), &r, sizeof r);
+  if (n != static_cast<ssize_t>(sizeof r) || r.what != record::pid) {
+    if (n == static_cast<ssize_t>(sizeof r) && r.what == record::stage_failed) {
+      return system_error(stage_context(r.stage, o), r.value);
+    }
+    return make_error(errc::daemon_failed, "daemon setup failed: the first child " +
+                                               exit_status::from_wait_status(status).describe());
+  }
+  auto proc = process::open(static_cast<pid_t>(r.value));
+  if (!proc) return std::move(proc).err();
+  d.proc_ = std::move(*proc);
+  d.pipe_ = std::move(rd);
+  return d;
+}
+
+result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> timeout) {
+  struct restore {
+    daemonized& d;
+    ~restore() {
+      if (d.restore_subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, d.subreaper_was_set_ ? 1 : 0);
+      d.restore_subreaper_ = false;
+    }
+  } guard{*this};
+
+  const pid_t pid = proc_.pid();
+  auto deadline = sys::deadline::after(timeout.value_or(timeout_));
+  std::optional<record> failure;
+  bool pipe_open = pipe_.valid();
+  auto failure_error = [&](const record& f) -> error {
+    bool ours = f.stage == 1;
+    errc code = ours && f.value == static_cast<int>(errc::already_running) ? errc::already_running : errc::daemon_failed;
+    return make_error(code, record_text(f));
+  };
+
+  for (;;) {
+    struct pollfd pfd[2] = {{pipe_open ? pipe_.get() : -1, POLLIN, 0}, {proc_.pidfd(), POLLIN, 0}};
+    int n = sys::poll(pfd, 2, deadline);
+    if (n < 0) return system_error("cannot wait for the daemon");
+    if (n == 0) {
+      return make_error(errc::timed_out, "daemon (pid " + std::to_string(pid) + ") did not report ready within " +
+                                             std::to_string(timeout.value_or(timeout_).count()) + "ms");
+    }
+    if (pipe_open && (pfd[0].revents & (POLLIN | POLLHUP)) != 0) {
+      record r;
+      ssize_t got = sys::read_full(pipe_.get(), &r, sizeof r);
+      if (got == static_cast<ssize_t>(sizeof r)) {
+        if (r.what == record::ready) {
+          pipe_.reset();
+          return pid;
+        }
+        failure = r;
+        continue;
+      }
+      // EOF: the daemon closed its end without reporting; wait for its exit
+      // to learn why (or for the deadline).
+      pipe_open = false;
+      pipe_.reset();
+    }
+    if ((pfd[1].revents & POLLIN) != 0) {
+      auto st = proc_.reap();
+      if (failure) return failure_error(*failure);
+      if (!st) return std::move(st).err();
+      return make_error(errc::daemon_failed, "daemon " + st->describe() + " before it was ready");
+    }
+  }
+}
+
+result<void> daemonized::ready() {
+  if (!pipe_) return {};
+  record r;
+  r.what = record::ready;
+  r.value = ::getpid();
+  bool ok = sys::write_all(pipe_.get(), &r, sizeof r) >= 0;
+  int err = errno;
+  pipe_.reset();
+  // Under systemd (Type=notify with NotifyAccess=all) MAINPID names us, the
+  // grandchild of the process systemd started.
+  auto n = notify_ready(::getpid());
+  if (!ok && err != EPIPE) return system_error("cannot report readiness", err);
+  return n;
+}
+
+void daemonized::fail(const error& e) {
+  fail(e.message(), e.code.category() == daemonkit_category() ? e.code.value() : 0);
+}
+
+void daemonized::fail(std::string_view message) { fail(message, 0); }
+
+void daemonized::fail(std::string_view message, int our_code) {
+  if (!pipe_) return;
+  record r;
+  r.what = record::text_failed;
+  r.stage = our_code != 0 ? 1 : 0;
+  r.value = our_code;
+  size_t len = std::min(message.size(), sizeof r.text - 1);
+  std::memcpy(r.text, message.data(), len);
+  sys::write_all(pipe_.get(), &r, sizeof r);
+  pipe_.reset();
+}
+
+}  // namespace daemonkit

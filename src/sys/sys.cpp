@@ -1,0 +1,179 @@
+#include "sys/sys.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace daemonkit::sys {
+
+namespace {
+fault_hook g_fault_hook = nullptr;
+
+// Returns true (with errno set) when the hook wants this call to fail.
+bool injected(const char* call) noexcept {
+  if (g_fault_hook == nullptr) return false;
+  int err = g_fault_hook(call);
+  if (err == 0) return false;
+  errno = err;
+  return true;
+}
+
+template <class F>
+auto retry(F f) noexcept {
+  for (;;) {
+    auto r = f();
+    if (r != -1 || errno != EINTR) return r;
+  }
+}
+}  // namespace
+
+void set_fault_hook(fault_hook hook) noexcept { g_fault_hook = hook; }
+
+int deadline::poll_timeout_ms() const {
+  if (!at) return -1;
+  auto left = *at - clock::now();
+  if (left <= clock::duration::zero()) return 0;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+int open(const char* path, int flags, mode_t mode) noexcept {
+  if (injected("open")) return -1;
+  return retry([&] { return ::open(path, flags | O_CLOEXEC, mode); });
+}
+
+int openat(int dirfd, const char* path, int flags, mode_t mode) noexcept {
+  if (injected("open")) return -1;
+  return retry([&] { return ::openat(dirfd, path, flags | O_CLOEXEC, mode); });
+}
+
+ssize_t read(int fd, void* buf, size_t n) noexcept {
+  if (injected("read")) return -1;
+  return retry([&] { return ::read(fd, buf, n); });
+}
+
+ssize_t write(int fd, const void* buf, size_t n) noexcept {
+  if (injected("write")) return -1;
+  return retry([&] { return ::write(fd, buf, n); });
+}
+
+ssize_t write_all(int fd, const void* buf, size_t n) noexcept {
+  const char* p = static_cast<const char*>(buf);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(fd, p + done, n - done);
+    if (w < 0) return -1;
+    done += static_cast<size_t>(w);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+ssize_t read_full(int fd, void* buf, size_t n) noexcept {
+  char* p = static_cast<char*>(buf);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = read(fd, p + done, n - done);
+    if (r < 0) return -1;
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// Never retried: after EINTR the fd is already released on Linux.
+int close(int fd) noexcept { return ::close(fd); }
+
+int pipe(int fds[2], int extra_flags) noexcept {
+  if (injected("pipe")) return -1;
+  return ::pipe2(fds, O_CLOEXEC | extra_flags);
+}
+
+int dup_cloexec(int fd, int min_fd) noexcept { return ::fcntl(fd, F_DUPFD_CLOEXEC, min_fd); }
+
+int dup2(int from, int to) noexcept {
+  return retry([&] { return ::dup2(from, to); });
+}
+
+int poll(struct pollfd* fds, nfds_t n, deadline d) noexcept {
+  for (;;) {
+    int r = ::poll(fds, n, d.poll_timeout_ms());
+    if (r != -1 || errno != EINTR) return r;
+  }
+}
+
+int fcntl_lock(int fd, int cmd, struct flock* fl) noexcept {
+  return retry([&] { return ::fcntl(fd, cmd, fl); });
+}
+
+int fsync(int fd) noexcept {
+  return retry([&] { return ::fsync(fd); });
+}
+
+int pidfd_open(pid_t pid) noexcept {
+  // glibc 2.36's <sys/pidfd.h> lacks extern "C"; the raw syscall avoids it.
+  // pidfds are always close-on-exec.
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U));
+}
+
+int pidfd_send_signal(int pidfd, int sig) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
+}
+
+int waitid_pidfd(int pidfd, siginfo_t* info, int options) noexcept {
+  return retry([&] {
+    return ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), info, options);
+  });
+}
+
+pid_t waitpid(pid_t pid, int* status, int options) noexcept {
+  return retry([&] { return ::waitpid(pid, status, options); });
+}
+
+int close_range(unsigned first, unsigned last, unsigned flags) noexcept {
+  return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+}
+
+int socket(int domain, int type, int protocol) noexcept {
+  if (injected("socket")) return -1;
+  return ::socket(domain, type | SOCK_CLOEXEC, protocol);
+}
+
+int accept(int fd) noexcept {
+  return retry([&] { return ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); });
+}
+
+int signalfd(int fd, const sigset_t* mask) noexcept {
+  return ::signalfd(fd, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void close_fds_except(const int* keep, size_t nkeep) noexcept {
+  // Walk the gaps between kept fds in ascending order without allocating:
+  // repeatedly find the smallest kept fd above the current start.
+  unsigned start = 3;
+  for (;;) {
+    long next = -1;
+    for (size_t i = 0; i < nkeep; ++i) {
+      if (keep[i] >= static_cast<int>(start) && (next < 0 || keep[i] < next)) next = keep[i];
+    }
+    if (next < 0) {
+      close_range(start, ~0U);
+      return;
+    }
+    if (static_cast<unsigned>(next) > start) close_range(start, static_cast<unsigned>(next) - 1);
+    start = static_cast<unsigned>(next) + 1;
+  }
+}
+
+std::string errno_text(int err) {
+  char buf[256];
+  // GNU strerror_r returns a pointer that may or may not be buf.
+  return ::strerror_r(err, buf, sizeof buf);
+}
+
+}  // namespace daemonkit::sys

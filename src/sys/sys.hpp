@@ -1,0 +1,78 @@
+// The syscall layer: the only place that calls raw syscalls that can fail with
+// EINTR or create fds.
+//
+// Policy, applied here once so no caller has to remember it:
+//  - every fd is created close-on-exec (O_CLOEXEC, pipe2, SOCK_CLOEXEC, ...);
+//  - EINTR is retried, except for close() (never retried) and for poll(),
+//    which recomputes the time left until its deadline before retrying;
+//  - failures return -1 with errno set, exactly like the syscall, so callers
+//    build the "what failed, on what, why" error themselves.
+// A fault hook lets tests inject errors (ENOSPC, EMFILE, EINTR storms) into
+// the calls that name a fault point.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <optional>
+#include <poll.h>
+#include <string>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+struct flock;
+
+namespace daemonkit::sys {
+
+using clock = std::chrono::steady_clock;
+
+// A point on the monotonic clock, or "never" (infinite wait).
+struct deadline {
+  std::optional<clock::time_point> at;
+  static deadline never() { return {}; }
+  static deadline after(std::chrono::nanoseconds d) { return {clock::now() + d}; }
+  bool passed() const { return at && clock::now() >= *at; }
+  // Milliseconds left for poll(): -1 for never, 0 when passed, rounded up.
+  int poll_timeout_ms() const;
+};
+
+// Fault injection: when set, named calls ask the hook first; a non-zero
+// return is used as errno and the call fails without running.
+using fault_hook = int (*)(const char* call);
+void set_fault_hook(fault_hook hook) noexcept;
+
+int open(const char* path, int flags, mode_t mode = 0) noexcept;
+int openat(int dirfd, const char* path, int flags, mode_t mode = 0) noexcept;
+ssize_t read(int fd, void* buf, size_t n) noexcept;
+ssize_t write(int fd, const void* buf, size_t n) noexcept;
+// Writes all n bytes (retrying short writes); -1 on the first error.
+ssize_t write_all(int fd, const void* buf, size_t n) noexcept;
+// Reads until n bytes or EOF; returns bytes read or -1.
+ssize_t read_full(int fd, void* buf, size_t n) noexcept;
+int close(int fd) noexcept;
+int pipe(int fds[2], int extra_flags = 0) noexcept;
+int dup_cloexec(int fd, int min_fd = 3) noexcept;
+int dup2(int from, int to) noexcept;
+int poll(struct pollfd* fds, nfds_t n, deadline d) noexcept;
+int fcntl_lock(int fd, int cmd, struct flock* fl) noexcept;
+int fsync(int fd) noexcept;
+
+int pidfd_open(pid_t pid) noexcept;
+int pidfd_send_signal(int pidfd, int sig) noexcept;
+// waitid(P_PIDFD, pidfd, info, options | WEXITED-or-what-you-pass).
+int waitid_pidfd(int pidfd, siginfo_t* info, int options) noexcept;
+pid_t waitpid(pid_t pid, int* status, int options) noexcept;
+int close_range(unsigned first, unsigned last, unsigned flags = 0) noexcept;
+
+int socket(int domain, int type, int protocol) noexcept;
+int accept(int fd) noexcept;
+int signalfd(int fd, const sigset_t* mask) noexcept;
+
+// Closes every fd >= 3 except those in keep (unsorted, may contain fds < 3).
+// Async-signal-safe: usable between fork and exec.
+void close_fds_except(const int* keep, size_t nkeep) noexcept;
+
+// strerror() without the thread-safety trap, as a string.
+std::string errno_text(int err);
+
+}  // namespace daemonkit::sys
