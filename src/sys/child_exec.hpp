@@ -1,0 +1,55 @@
+// The child side of spawn(): the plain data it runs on and the steps it takes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <sys/resource.h>
+#include <type_traits>
+
+#include "sys/child_steps.hpp"
+
+namespace daemonkit::sys {
+
+enum class exec_stage : std::uint32_t {
+  none = 0, setsid, stdio, fds, rlimit, nice, chroot, chdir, identity, umask, exec,
+};
+
+struct fd_map_entry {
+  int from;
+  int to;
+};
+
+// Everything the child needs, as plain pointers into memory the parent owns
+// and keeps alive until the child has exec'd or exited.
+struct exec_plan {
+  const char* path;            // resolved program path, or nullptr to search PATH with execvpe semantics
+  const char* const* argv;
+  const char* const* envp;
+  const char* const* search;   // PATH directories (when path is nullptr), nullptr-terminated
+  const char* chdir;           // never nullptr
+  const char* chroot;          // nullptr: none
+  int umask;                   // -1: keep
+  bool setsid;
+  int nice;
+  const int* rlimit_resources;
+  const struct rlimit* rlimit_values;
+  std::size_t nrlimits;
+  int in, out, err;            // -1: keep the current fd
+  const fd_map_entry* fds;
+  std::size_t nfds;
+  child_identity identity;
+  int error_fd;                // close-on-exec pipe to report {stage, errno}
+  char* path_buf;              // scratch space for PATH search
+  std::size_t path_buf_size;
+};
+static_assert(std::is_standard_layout_v<exec_plan> && std::is_trivially_destructible_v<exec_plan>);
+
+struct exec_report {
+  std::uint32_t stage;
+  std::int32_t err;
+};
+
+// Runs in the forked child. Never returns.
+[[noreturn]] void run_child(const exec_plan& plan) noexcept;
+
+}  // namespace daemonkit::sys
