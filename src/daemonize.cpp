@@ -29,7 +29,7 @@ struct record {
   std::uint32_t what = 0;
   std::int32_t value = 0;  // pid, or errno / errc value
   std::uint32_t stage = 0; // stage_failed: which step; text_failed: 1 if value is an errc
-  char text[500] = {};
+  char text[3800] = {};  // room for a failure message with the last lines of output
 };
 static_assert(sizeof(record) < PIPE_BUF);
 static_assert(std::is_standard_layout_v<record> && std::is_trivially_destructible_v<record>);
@@ -308,7 +308,7 @@ result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> ti
       if (got == static_cast<ssize_t>(sizeof r)) {
         if (r.what == record::ready) {
           pipe_.reset();
-          return pid;
+          return r.value > 0 ? static_cast<pid_t>(r.value) : pid;
         }
         failure = r;
         continue;
@@ -327,11 +327,11 @@ result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> ti
   }
 }
 
-result<void> daemonized::ready() {
+result<void> daemonized::ready(pid_t reported_pid) {
   if (!pipe_) return {};
   record r;
   r.what = record::ready;
-  r.value = ::getpid();
+  r.value = reported_pid > 0 ? reported_pid : ::getpid();
   bool ok = sys::write_all(pipe_.get(), &r, sizeof r) >= 0;
   int err = errno;
   pipe_.reset();

@@ -76,7 +76,7 @@ class daemonized {
   // The daemon's pid.
   pid_t daemon_pid() const noexcept { return proc_.pid(); }
   // Waits (up to timeout, default the options' ready_timeout) for the daemon
-  // to call ready() or fail(), or to die. Returns the daemon's pid when ready.
+  // to call ready() or fail(), or to die. Returns the pid ready() reported.
   // Errors: the daemon's own fail() message (errc::daemon_failed, or
   // errc::already_running when its pidfile is locked), "exited with status N"
   // / "killed by signal X" if it died first, errc::timed_out at the deadline
@@ -87,7 +87,9 @@ class daemonized {
 
   // --- in the daemon ---
   // Reports success to the original process (and READY=1 to $NOTIFY_SOCKET).
-  result<void> ready();
+  // wait_ready() then returns reported_pid (default: the daemon's own pid;
+  // a supervisor reports the pid of the service it started).
+  result<void> ready(pid_t reported_pid = 0);
   // Reports failure; the original process prints message and exits non-zero.
   // The daemon should exit afterwards.
   void fail(std::string_view message);
