@@ -1,0 +1,52 @@
+#include "daemonkit/file_io.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "daemonkit/unique_fd.hpp"
+#include "sys/sys.hpp"
+
+namespace daemonkit {
+
+result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  unique_fd fd(sys::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode));
+  if (!fd) return system_error("cannot write " + tmp);
+  if (sys::write_all(fd.get(), content.data(), content.size()) < 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return system_error("cannot write " + tmp, err);
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return system_error("cannot write " + path, err);
+  }
+  return {};
+}
+
+result<std::optional<std::string>> read_small_file(const std::string& path, std::size_t max_size) {
+  unique_fd fd(sys::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    if (errno == ENOENT) return std::optional<std::string>{};
+    if (errno == ELOOP) return make_error(errc::invalid_argument, path + " is a symbolic link; refusing to read it");
+    return system_error("cannot read " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return system_error("cannot read " + path);
+  if (!S_ISREG(st.st_mode)) return make_error(errc::invalid_argument, path + " is not a regular file");
+  if (static_cast<std::size_t>(st.st_size) > max_size) {
+    return make_error(errc::invalid_argument, path + " is too large (" + std::to_string(st.st_size) + " bytes)");
+  }
+  std::string text(max_size + 1 < static_cast<std::size_t>(st.st_size) + 1 ? max_size + 1 : static_cast<std::size_t>(st.st_size) + 1, '\0');
+  ssize_t n = sys::read_full(fd.get(), text.data(), text.size());
+  if (n < 0) return system_error("cannot read " + path);
+  if (static_cast<std::size_t>(n) > max_size) return make_error(errc::invalid_argument, path + " is too large");
+  text.resize(static_cast<std::size_t>(n));
+  return std::optional<std::string>{std::move(text)};
+}
+
+}  // namespace daemonkit
