@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <poll.h>
+#include <unistd.h>
 
 #include "daemonkit/signal_name.hpp"
 #include "sys/sys.hpp"
@@ -17,6 +18,20 @@ result<process> process::open(pid_t pid) {
 
 result<void> process::signal(int sig) const {
   if (sys::pidfd_send_signal(pidfd_.get(), sig) != 0) {
+    if (errno == ESRCH) return {};
+    return system_error("cannot send SIG" + signal_name(sig) + " to pid " + std::to_string(pid_));
+  }
+  return {};
+}
+
+result<void> process::signal_with_value(int sig, int value) const {
+  siginfo_t info{};
+  info.si_signo = sig;
+  info.si_code = SI_QUEUE;
+  info.si_pid = ::getpid();
+  info.si_uid = ::getuid();
+  info.si_value.sival_int = value;
+  if (sys::pidfd_send_signal(pidfd_.get(), sig, &info) != 0) {
     if (errno == ESRCH) return {};
     return system_error("cannot send SIG" + signal_name(sig) + " to pid " + std::to_string(pid_));
   }

@@ -30,6 +30,9 @@ class process {
 
   // Sends sig. An already-exited (zombie or reaped) process is not an error.
   result<void> signal(int sig) const;
+  // Sends sig carrying an int, as sigqueue() does (si_code SI_QUEUE); a
+  // receiver reading a signalfd finds it in ssi_int.
+  result<void> signal_with_value(int sig, int value) const;
   // True once the process has exited (its pidfd is readable), without waiting.
   bool exited() const;
   // Waits until the process exits or timeout passes (nullopt: forever).

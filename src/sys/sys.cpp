@@ -125,6 +125,10 @@ int pidfd_send_signal(int pidfd, int sig) noexcept {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
 }
 
+int pidfd_send_signal(int pidfd, int sig, siginfo_t* info) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, info, 0U));
+}
+
 int waitid_pidfd(int pidfd, siginfo_t* info, int options) noexcept {
   return retry([&] {
     return ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), info, options);

@@ -59,6 +59,8 @@ int fsync(int fd) noexcept;
 
 int pidfd_open(pid_t pid) noexcept;
 int pidfd_send_signal(int pidfd, int sig) noexcept;
+// With a siginfo (e.g. SI_QUEUE carrying a value, as sigqueue() does).
+int pidfd_send_signal(int pidfd, int sig, siginfo_t* info) noexcept;
 // waitid(P_PIDFD, pidfd, info, options | WEXITED-or-what-you-pass).
 int waitid_pidfd(int pidfd, siginfo_t* info, int options) noexcept;
 pid_t waitpid(pid_t pid, int* status, int options) noexcept;
