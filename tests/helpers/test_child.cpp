@@ -1,1 +1,260 @@
-int main() { return 0; }
+// dk_test_child: the one multi-mode helper program the tests start.
+//
+//   exit N                   exit with status N
+//   sleep SECONDS            sleep (fractions allowed), then exit 0
+//   pause                    write "ready\n", then wait for a signal (default dispositions)
+//   ignore-term [PIDFILE]    ignore SIGTERM; with PIDFILE, write "PID\n" into it and hold its
+//                            write lock (a daemon that ignores TERM); write "ready\n"; pause
+//   hold-lock PATH [TEXT]    write-lock PATH (created if missing), replace its content with TEXT
+//                            when given, write "ready\n", pause
+//   watch-signals            catch every catchable signal, write "signal N\n" for each one
+//                            received; "ready\n" once the handlers are in place
+//   print-fds                one line per open fd: "N TARGET"
+//   print-sigstate           the SigBlk and SigIgn lines of /proc/self/status
+//   print-env                the environment, one VAR=VALUE a line
+//   notify-ready             send READY=1 to $NOTIFY_SOCKET (path or @abstract); exit 1 if unset
+//   spew-lines N             write "line I\n" for I in 1..N
+//   fork-grandchild [SECS]   fork a grandchild that keeps stdio and sleeps SECS (default 3600),
+//                            write its pid, exit 0 at once
+//   stderr TEXT [N]          write TEXT and a newline to stderr, exit N (default 1)
+//   kill-self SIG            raise signal number SIG (with its default action)
+//
+// Plain C++ and POSIX only: it must not depend on the library it helps test.
+// Usage errors exit 64.
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+extern char** environ;  // NOLINT
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr, "usage: dk_test_child MODE [ARGS...] (see tests/helpers/test_child.cpp)\n");
+  return 64;
+}
+
+void write_text(int fd, const char* text) {
+  size_t len = std::strlen(text);
+  while (len > 0) {
+    ssize_t n = ::write(fd, text, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    text += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+void say_ready() { write_text(1, "ready\n"); }
+
+[[noreturn]] void pause_forever() {
+  for (;;) ::pause();
+}
+
+bool parse_int(const char* s, long& out) {
+  if (s == nullptr || *s == '\0') return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtol(s, &end, 10);
+  return errno == 0 && *end == '\0';
+}
+
+// Opens (creating) path and takes a whole-file POSIX write lock; -1 on failure.
+int lock_file(const char* path) {
+  int fd = ::open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "dk_test_child: cannot open %s: %s\n", path, std::strerror(errno));
+    return -1;
+  }
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(fd, F_SETLK, &fl) != 0) {
+    std::fprintf(stderr, "dk_test_child: cannot lock %s: %s\n", path, std::strerror(errno));
+    return -1;
+  }
+  return fd;
+}
+
+bool replace_content(int fd, const std::string& text) {
+  if (::ftruncate(fd, 0) != 0) return false;
+  return ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size());
+}
+
+int do_sleep(const char* arg) {
+  char* end = nullptr;
+  double secs = std::strtod(arg, &end);
+  if (*end != '\0' || !(secs >= 0) || !std::isfinite(secs)) return usage();
+  struct timespec ts {};
+  ts.tv_sec = static_cast<time_t>(secs);
+  ts.tv_nsec = static_cast<long>((secs - static_cast<double>(ts.tv_sec)) * 1e9);
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+  return 0;
+}
+
+int ignore_term(const char* pidfile) {
+  std::signal(SIGTERM, SIG_IGN);
+  if (pidfile != nullptr) {
+    int fd = lock_file(pidfile);
+    if (fd < 0) return 1;
+    if (!replace_content(fd, std::to_string(::getpid()) + "\n")) return 1;
+  }
+  say_ready();
+  pause_forever();
+}
+
+int hold_lock(const char* path, const char* text) {
+  int fd = lock_file(path);
+  if (fd < 0) return 1;
+  if (text != nullptr && !replace_content(fd, text)) return 1;
+  say_ready();
+  pause_forever();
+}
+
+extern "C" void report_signal(int sig) {
+  // write() is async-signal-safe; snprintf is not, so format by hand.
+  char line[32] = "signal ";
+  size_t at = 7;
+  char digits[8];
+  int n = 0;
+  for (int v = sig; v > 0 && n < 8; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  while (n > 0) line[at++] = digits[--n];
+  line[at++] = '\n';
+  line[at] = '\0';
+  write_text(1, line);
+}
+
+int watch_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = report_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::sigaction(sig, &sa, nullptr);  // glibc's internal signals refuse; fine
+  }
+  say_ready();
+  pause_forever();
+}
+
+int print_fds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return 1;
+  int self = ::dirfd(dir);
+  while (struct dirent* e = ::readdir(dir)) {
+    long fd = 0;
+    if (!parse_int(e->d_name, fd) || fd == self) continue;
+    char target[4096];
+    std::string link = std::string("/proc/self/fd/") + e->d_name;
+    ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+    target[n < 0 ? 0 : n] = '\0';
+    std::printf("%ld %s\n", fd, target);
+  }
+  ::closedir(dir);
+  return 0;
+}
+
+int print_sigstate() {
+  FILE* f = std::fopen("/proc/self/status", "re");
+  if (f == nullptr) return 1;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "SigBlk:", 7) == 0 || std::strncmp(line, "SigIgn:", 7) == 0) std::fputs(line, stdout);
+  }
+  std::fclose(f);
+  return 0;
+}
+
+int print_env() {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) std::printf("%s\n", *e);
+  return 0;
+}
+
+int notify_ready() {
+  const char* addr = std::getenv("NOTIFY_SOCKET");
+  if (addr == nullptr || (*addr != '/' && *addr != '@')) {
+    std::fprintf(stderr, "dk_test_child: NOTIFY_SOCKET is not set to a path or @name\n");
+    return 1;
+  }
+  struct sockaddr_un sa {};
+  sa.sun_family = AF_UNIX;
+  size_t len = std::strlen(addr);
+  if (len >= sizeof sa.sun_path) return 1;
+  std::memcpy(sa.sun_path, addr, len);
+  if (addr[0] == '@') sa.sun_path[0] = '\0';
+  auto salen = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + len + (addr[0] == '@' ? 0 : 1));
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 1;
+  static const char msg[] = "READY=1";
+  if (::sendto(fd, msg, sizeof msg - 1, MSG_NOSIGNAL, reinterpret_cast<struct sockaddr*>(&sa), salen) < 0) {
+    std::fprintf(stderr, "dk_test_child: cannot send to %s: %s\n", addr, std::strerror(errno));
+    return 1;
+  }
+  ::close(fd);
+  return 0;
+}
+
+int spew_lines(long n) {
+  for (long i = 1; i <= n; ++i) std::printf("line %ld\n", i);
+  return 0;
+}
+
+int fork_grandchild(const char* secs) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return 1;
+  if (pid == 0) _exit(do_sleep(secs));
+  std::printf("%d\n", static_cast<int>(pid));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  std::string mode = argv[1];
+  const char* a1 = argc > 2 ? argv[2] : nullptr;
+  const char* a2 = argc > 3 ? argv[3] : nullptr;
+  long n = 0;
+  if (mode == "exit" && parse_int(a1, n)) return static_cast<int>(n);
+  if (mode == "sleep" && a1 != nullptr) return do_sleep(a1);
+  if (mode == "pause") {
+    say_ready();
+    pause_forever();
+  }
+  if (mode == "ignore-term") return ignore_term(a1);
+  if (mode == "hold-lock" && a1 != nullptr) return hold_lock(a1, a2);
+  if (mode == "watch-signals") return watch_signals();
+  if (mode == "print-fds") return print_fds();
+  if (mode == "print-sigstate") return print_sigstate();
+  if (mode == "print-env") return print_env();
+  if (mode == "notify-ready") return notify_ready();
+  if (mode == "spew-lines" && parse_int(a1, n) && n >= 0) return spew_lines(n);
+  if (mode == "fork-grandchild") return fork_grandchild(a1 != nullptr ? a1 : "3600");
+  if (mode == "stderr" && a1 != nullptr) {
+    long code = 1;
+    if (a2 != nullptr && !parse_int(a2, code)) return usage();
+    std::fprintf(stderr, "%s\n", a1);
+    return static_cast<int>(code);
+  }
+  if (mode == "kill-self" && parse_int(a1, n)) {
+    std::signal(static_cast<int>(n), SIG_DFL);
+    ::raise(static_cast<int>(n));
+    return 1;
+  }
+  return usage();
+}
