@@ -1,5 +1,6 @@
 #include "daemonkit/pidfile.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cerrno>
@@ -76,13 +77,23 @@ result<pid_t> parse_pid(std::string_view text) {
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  if (text.empty()) return make_error(errc::bad_pidfile, "empty");
+  if (text.empty()) return make_error(errc::bad_pidfile, "empty pidfile");
+  // Hostile content is quoted in part, printable characters only, so the
+  // message stays one short line.
+  auto quoted = [](std::string_view t) {
+    std::string q;
+    for (char c : t.substr(0, 32)) q += std::isprint(static_cast<unsigned char>(c)) != 0 ? c : '?';
+    return "'" + q + (t.size() > 32 ? "...'" : "'");
+  };
+  const bool all_digits = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!all_digits) return make_error(errc::bad_pidfile, "invalid pid " + quoted(text) + " (expected a decimal number)");
+  const std::string range = " out of range (2.." + std::to_string(pid_max_limit) + ")";
   long v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.front() == '-' || text.front() == '+') {
-    return make_error(errc::bad_pidfile, "not a process id");
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return make_error(errc::bad_pidfile, "pid " + std::string(text.substr(0, 32)) + (text.size() > 32 ? "..." : "") + range);
   }
-  if (v <= 1 || v > pid_max_limit) return make_error(errc::bad_pidfile, "process id out of range");
+  if (v <= 1 || v > pid_max_limit) return make_error(errc::bad_pidfile, "pid " + std::to_string(v) + range);
   return static_cast<pid_t>(v);
 }
 

@@ -24,7 +24,9 @@ namespace daemonkit {
 
 // Parses pidfile content: optional surrounding whitespace around decimal
 // digits. Returns errc::bad_pidfile for empty, non-numeric, signed, zero, one,
-// or out-of-range (> 4194304, the kernel's PID_MAX_LIMIT) values.
+// or out-of-range (> 4194304, the kernel's PID_MAX_LIMIT) values, with a
+// one-line message ("empty pidfile", "invalid pid 'abc' (expected a decimal
+// number)", "pid 1 out of range (2..4194304)") quoting at most 32 characters.
 result<pid_t> parse_pid(std::string_view text);
 
 class pidfile {
