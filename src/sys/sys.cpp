@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -155,6 +156,8 @@ int accept(int fd) noexcept {
 int signalfd(int fd, const sigset_t* mask) noexcept {
   return ::signalfd(fd, mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
+
+int inotify_init() noexcept { return ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK); }
 
 void close_fds_except(const int* keep, size_t nkeep) noexcept {
   // Walk the gaps between kept fds in ascending order without allocating:

@@ -69,6 +69,7 @@ int close_range(unsigned first, unsigned last, unsigned flags = 0) noexcept;
 int socket(int domain, int type, int protocol) noexcept;
 int accept(int fd) noexcept;
 int signalfd(int fd, const sigset_t* mask) noexcept;
+int inotify_init() noexcept;  // IN_CLOEXEC | IN_NONBLOCK
 
 // Closes every fd >= 3 except those in keep (unsorted, may contain fds < 3).
 // Async-signal-safe: usable between fork and exec.

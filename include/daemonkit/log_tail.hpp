@@ -1,0 +1,24 @@
+// Reading a service's log the way `tail -n N` and `tail -F` do.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "daemonkit/result.hpp"
+
+namespace daemonkit {
+
+// The last n lines of path (all of it when shorter), reading backwards in
+// blocks so a huge log costs only what is printed.
+result<std::string> read_last_lines(const std::string& path, std::size_t n);
+
+// Calls sink with everything appended to path after offset `from` (use the
+// file's size to follow only new data), until sink returns false. Follows
+// rotation (the file renamed and recreated) and truncation (copytruncate),
+// waiting on inotify events, never polling.
+result<void> follow_file(const std::string& path, std::uint64_t from,
+                         const std::function<bool(std::string_view)>& sink);
+
+}  // namespace daemonkit
