@@ -31,10 +31,13 @@ result<std::string> read_last_lines(const std::string& path, std::size_t n) {
     ssize_t got = ::pread(fd.get(), chunk.data(), chunk.size(), start);
     if (got < 0) return system_error("cannot read log " + path);
     chunk.resize(static_cast<std::size_t>(got));
+    bool had_tail = !tail.empty();
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      // The file's final newline ends the last line rather than starting one.
+      if (chunk[i] == '\n' && (had_tail || i + 1 < chunk.size())) ++newlines;
+    }
     tail.insert(0, chunk);
     pos = start;
-    newlines = 0;
-    for (std::size_t i = 0; i + 1 < tail.size(); ++i) newlines += tail[i] == '\n' ? 1 : 0;
   }
   if (n == 0) return std::string();
   // Keep the last n lines.
