@@ -1,1 +1,136 @@
-int main() { return 0; }
+// daemonkit: run any program as a supervised daemon.
+//
+// This file only parses the command line and dispatches; each cmd_*.cpp does
+// one subcommand by calling the library.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "start_options.hpp"
+
+namespace {
+
+// `--respawn` takes an optional mode; CLI11 would swallow the service's
+// command as that value, so spell it out before parsing.
+std::vector<std::string> normalise_respawn(std::vector<std::string> args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      out.insert(out.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    if (args[i] == "--respawn") {
+      if (i + 1 < args.size() && (args[i + 1] == "always" || args[i + 1] == "on-failure" || args[i + 1] == "never")) {
+        out.push_back("--respawn=" + args[++i]);
+      } else {
+        out.emplace_back("--respawn=always");
+      }
+      continue;
+    }
+    out.push_back(args[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  args = normalise_respawn(std::move(args));
+  // Everything after the first "--" is the service's command line, never
+  // options of ours.
+  std::vector<std::string> command;
+  if (auto dash = std::find(args.begin(), args.end(), "--"); dash != args.end()) {
+    command.assign(dash + 1, args.end());
+    args.erase(dash, args.end());
+    if (command.empty()) command.emplace_back();  // "--" with nothing after: reported as a missing command
+  }
+
+  CLI::App app{"daemonkit: run any program as a supervised daemon", "daemonkit"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "daemonkit 0.1.0");
+  dk::common_options common;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("--state-dir", common.state_dir, "State directory (default: $DAEMONKIT_STATE_DIR, /run/daemonkit as root, else $XDG_RUNTIME_DIR/daemonkit or /tmp/daemonkit-UID)");
+    sub->add_option("--log-dir", common.log_dir, "Log directory (default: $DAEMONKIT_LOG_DIR, /var/log/daemonkit as root, else ~/.local/state/daemonkit/log)");
+  };
+
+  dk::start_args start_args;
+  auto* start = app.add_subcommand("start", "Start COMMAND as a supervised daemon");
+  auto* run = app.add_subcommand("run", "Supervise COMMAND in the foreground (for systemd units and containers)");
+  for (auto* sub : {start, run}) {
+    add_common(sub);
+    dk::add_start_options(sub, start_args);
+    sub->prefix_command();
+    sub->allow_extras();
+    sub->footer("Usage: daemonkit " + sub->get_name() + " [OPTIONS] [--name NAME] -- COMMAND [ARG...]");
+  }
+
+  std::string name, timeout, signal;
+  auto* stop = app.add_subcommand("stop", "Stop a service and wait until every process of it is gone");
+  stop->add_option("name", name, "Service name")->required();
+  stop->add_option("--timeout", timeout, "Time to wait after the stop signal before SIGKILL (default: the service's --stop-timeout)");
+  auto* restart = app.add_subcommand("restart", "Stop a service fully, then start it again with its stored options");
+  restart->add_option("name", name, "Service name")->required();
+  auto* reload = app.add_subcommand("reload", "Send a service its reload signal (default HUP)");
+  reload->add_option("name", name, "Service name")->required();
+  auto* sig = app.add_subcommand("signal", "Send a signal to a service's main process");
+  sig->add_option("name", name, "Service name")->required();
+  sig->add_option("signal", signal, "TERM, SIGTERM or 15")->required();
+  auto* reopen = app.add_subcommand("reopen", "Make a service's monitor reopen its log files (for logrotate's postrotate)");
+  reopen->add_option("name", name, "Service name")->required();
+
+  std::vector<std::string> names;
+  bool json = false;
+  auto* status = app.add_subcommand("status", "Show services (LSB exit codes: 0 running, 1 dead/failed, 3 not running, 4 unknown)");
+  status->add_option("name", names, "Service names (default: all)");
+  status->add_flag("--json", json, "Machine-readable output");
+  auto* list = app.add_subcommand("list", "List every service in the state directory");
+  list->add_flag("--json", json, "Machine-readable output");
+  long lines = 10;
+  bool follow = false;
+  auto* logs = app.add_subcommand("logs", "Show a service's log");
+  logs->add_option("name", name, "Service name")->required();
+  logs->add_option("-n,--lines", lines, "Number of lines from the end (default 10)")->check(CLI::NonNegativeNumber);
+  logs->add_flag("-f,--follow", follow, "Keep printing new lines (follows rotation)");
+  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, logs}) add_common(sub);
+
+  try {
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "daemonkit: %s\nTry 'daemonkit --help' or 'daemonkit SUBCOMMAND --help'.\n", e.what());
+    return dk::exit_usage;
+  }
+
+  if (*start || *run) {
+    auto* sub = *start ? start : run;
+    bool foreground = static_cast<bool>(*run);
+    std::vector<std::string> cmdline = sub->remaining();
+    if (!command.empty()) {
+      if (!cmdline.empty()) return dk::usage_error("unexpected '" + cmdline.front() + "' before '--'");
+      cmdline = command;
+      if (cmdline.size() == 1 && cmdline[0].empty()) cmdline.clear();
+    }
+    auto req = dk::make_start_request(start_args, std::move(cmdline), common, foreground);
+    if (!req) return dk::usage_error(req.err().message());
+    return *start ? dk::cmd_start(common, std::move(*req)) : dk::cmd_run(common, std::move(*req));
+  }
+  if (!command.empty()) return dk::usage_error("'--' is only for start and run");
+  if (*stop) return dk::cmd_stop(common, name, timeout);
+  if (*restart) return dk::cmd_restart(common, name);
+  if (*reload) return dk::cmd_reload(common, name);
+  if (*sig) return dk::cmd_signal(common, name, signal);
+  if (*reopen) return dk::cmd_reopen(common, name);
+  if (*status) return dk::cmd_status(common, names, json);
+  if (*list) return dk::cmd_list(common, json);
+  if (*logs) return dk::cmd_logs(common, name, lines, follow);
+  return dk::exit_usage;
+}

@@ -1,0 +1,48 @@
+// Shared pieces of the daemonkit command line: exit codes, messages, and the
+// one place errors become text.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemonkit/result.hpp"
+#include "daemonkit/service.hpp"
+
+namespace dk {
+
+// Exit codes (status uses the LSB codes below).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+inline constexpr int lsb_running = 0, lsb_dead = 1, lsb_not_running = 3, lsb_unknown = 4;
+
+// "daemonkit: NAME: text" (or "daemonkit: text") on stderr.
+void complain(const std::string& name, const std::string& text);
+// A usage error: names the option, exits 2 (returns the code to return).
+int usage_error(const std::string& text);
+
+struct common_options {
+  std::string state_dir;
+  std::string log_dir;
+};
+
+// Resolved state directory (checked and, if create, created).
+daemonkit::result<std::string> state_dir(const common_options& o, bool create);
+
+struct start_request {
+  daemonkit::service_config config;
+  bool explicit_log = false;  // a log was named (run: otherwise pass output through)
+};
+
+int cmd_start(const common_options& o, start_request req);
+int cmd_run(const common_options& o, start_request req);
+int cmd_stop(const common_options& o, const std::string& name, const std::string& timeout);
+int cmd_restart(const common_options& o, const std::string& name);
+int cmd_reload(const common_options& o, const std::string& name);
+int cmd_signal(const common_options& o, const std::string& name, const std::string& signal);
+int cmd_reopen(const common_options& o, const std::string& name);
+int cmd_status(const common_options& o, const std::vector<std::string>& names, bool json);
+int cmd_list(const common_options& o, bool json);
+int cmd_logs(const common_options& o, const std::string& name, long lines, bool follow);
+
+}  // namespace dk

@@ -1,0 +1,185 @@
+// status and list: what every service is doing, for people and for scripts.
+//
+// --json output is stable: an array of objects with the fields documented
+// in docs/daemonkit.md (name, state, running, supervised, pid, monitor_pid,
+// uptime_seconds, started_at, restarts, last_exit, last_exit_code,
+// status_text, command, log_file).
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <dirent.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "daemonkit/units.hpp"
+#include "service_view.hpp"
+
+namespace dk {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<std::string> all_names(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (struct dirent* e = ::readdir(d)) {
+      std::string f = e->d_name;
+      for (const char* ext : {".json", ".state", ".pid"}) {
+        std::string x = ext;
+        if (f.size() > x.size() && f.compare(f.size() - x.size(), x.size(), x) == 0) {
+          std::string n = f.substr(0, f.size() - x.size());
+          if (valid_service_name(n)) names.push_back(n);
+        }
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+const char* state_word(const service_view& v) {
+  switch (v.what) {
+    case service_view::kind::supervised: return v.state ? v.state->state.c_str() : "running";
+    case service_view::kind::unsupervised: return "unsupervised";
+    case service_view::kind::failed: return "failed";
+    case service_view::kind::exited: return "exited";
+    case service_view::kind::stopped: return "stopped";
+    case service_view::kind::unknown_name: return "unknown";
+    case service_view::kind::error: return "error";
+  }
+  return "unknown";
+}
+
+long long uptime_of(const service_view& v) {
+  if (!v.running() || !v.state || v.state->started_at <= 0 || v.state->pid != v.pid) return -1;
+  return std::max<long long>(0, static_cast<long long>(std::time(nullptr)) - v.state->started_at);
+}
+
+std::string iso_time(std::int64_t t) {
+  if (t <= 0) return {};
+  std::time_t tt = static_cast<std::time_t>(t);
+  struct tm tm {};
+  ::gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string command_of(const service_view& v) {
+  if (v.config) {
+    std::string s;
+    for (const auto& a : v.config->argv) s += (s.empty() ? "" : " ") + a;
+    return s;
+  }
+  return v.state ? v.state->command : "";
+}
+
+json to_json(const service_view& v) {
+  json j;
+  j["name"] = v.name;
+  j["state"] = state_word(v);
+  j["running"] = v.running();
+  j["supervised"] = v.what == service_view::kind::supervised;
+  j["pid"] = v.running() && v.pid > 0 ? json(v.pid) : json(nullptr);
+  j["monitor_pid"] = v.monitor_pid > 0 ? json(v.monitor_pid) : json(nullptr);
+  long long up = uptime_of(v);
+  j["uptime_seconds"] = up >= 0 ? json(up) : json(nullptr);
+  j["started_at"] = v.running() && v.state && v.state->started_at > 0 ? json(iso_time(v.state->started_at)) : json(nullptr);
+  j["restarts"] = v.state ? v.state->restarts : 0U;
+  j["last_exit"] = v.state && !v.state->last_exit.empty() ? json(v.state->last_exit) : json(nullptr);
+  j["last_exit_code"] = v.state && v.state->last_exit_code >= 0 ? json(v.state->last_exit_code) : json(nullptr);
+  j["status_text"] = v.state && !v.state->status_text.empty() ? json(v.state->status_text) : json(nullptr);
+  j["command"] = v.config ? json(v.config->argv) : json(nullptr);
+  j["log_file"] = v.config && !v.config->log_file.empty() ? json(v.config->log_file) : json(nullptr);
+  j["exit_code"] = v.lsb_code();
+  if (v.what == service_view::kind::error) j["error"] = v.error;
+  return j;
+}
+
+void print_table(const std::vector<service_view>& views) {
+  struct row {
+    std::string name, state, pid, uptime, restarts, last, command;
+  };
+  std::vector<row> rows{{"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "COMMAND"}};
+  for (const auto& v : views) {
+    long long up = uptime_of(v);
+    rows.push_back({v.name, state_word(v), v.running() && v.pid > 0 ? std::to_string(v.pid) : "-",
+                    up >= 0 ? daemonkit::format_duration(std::chrono::seconds(std::max(up, 1LL))) : "-",
+                    std::to_string(v.state ? v.state->restarts : 0U),
+                    v.state && !v.state->last_exit.empty() ? v.state->last_exit : "-", command_of(v)});
+  }
+  size_t w[6] = {};
+  for (const auto& r : rows) {
+    const std::string* f[6] = {&r.name, &r.state, &r.pid, &r.uptime, &r.restarts, &r.last};
+    for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], f[i]->size());
+  }
+  for (const auto& r : rows) {
+    std::printf("%-*s  %-*s  %*s  %-*s  %*s  %-*s  %s\n", static_cast<int>(w[0]), r.name.c_str(), static_cast<int>(w[1]),
+                r.state.c_str(), static_cast<int>(w[2]), r.pid.c_str(), static_cast<int>(w[3]), r.uptime.c_str(),
+                static_cast<int>(w[4]), r.restarts.c_str(), static_cast<int>(w[5]), r.last.c_str(), r.command.c_str());
+  }
+}
+
+void print_status(const service_view& v) {
+  std::string line = v.name + ": " + v.describe();
+  long long up = uptime_of(v);
+  if (up >= 0) line += ", up " + daemonkit::format_duration(std::chrono::seconds(std::max(up, 1LL)));
+  if (v.state && v.state->restarts > 0) line += ", " + std::to_string(v.state->restarts) + " restarts";
+  if (v.running() && v.state && !v.state->last_exit.empty()) line += ", last " + v.state->last_exit;
+  if (v.state && !v.state->status_text.empty()) line += "\n  status: " + v.state->status_text;
+  std::printf("%s\n", line.c_str());
+}
+
+}  // namespace
+
+int cmd_status(const common_options& o, const std::vector<std::string>& names, bool as_json) {
+  for (const auto& n : names) {
+    if (!valid_service_name(n)) return usage_error("invalid service name '" + n + "'");
+  }
+  auto dir = state_dir(o, false);
+  if (!dir) {
+    complain("", dir.err().message());
+    return lsb_unknown;
+  }
+  std::vector<std::string> which = names.empty() ? all_names(*dir) : names;
+  std::vector<service_view> views;
+  for (const auto& n : which) views.push_back(inspect_service(*dir, n));
+  int code = views.empty() ? lsb_not_running : lsb_running;
+  for (const auto& v : views) code = std::max(code, v.lsb_code());
+  if (as_json) {
+    json arr = json::array();
+    for (const auto& v : views) arr.push_back(to_json(v));
+    std::printf("%s\n", arr.dump(2).c_str());
+    return code;
+  }
+  for (const auto& v : views) {
+    if (v.what == service_view::kind::error) complain(v.name, v.error);
+    else print_status(v);
+  }
+  return code;
+}
+
+int cmd_list(const common_options& o, bool as_json) {
+  auto dir = state_dir(o, false);
+  if (!dir) {
+    complain("", dir.err().message());
+    return exit_failure;
+  }
+  std::vector<service_view> views;
+  for (const auto& n : all_names(*dir)) views.push_back(inspect_service(*dir, n));
+  if (as_json) {
+    json arr = json::array();
+    for (const auto& v : views) arr.push_back(to_json(v));
+    std::printf("%s\n", arr.dump(2).c_str());
+  } else if (views.empty()) {
+    std::printf("no services in %s\n", dir->c_str());
+  } else {
+    print_table(views);
+  }
+  return exit_ok;
+}
+
+}  // namespace dk

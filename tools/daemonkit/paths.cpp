@@ -1,0 +1,83 @@
+#include "paths.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dk {
+
+using daemonkit::errc;
+using daemonkit::make_error;
+using daemonkit::system_error;
+
+bool valid_service_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string default_state_dir() {
+  if (const char* e = std::getenv("DAEMONKIT_STATE_DIR"); e != nullptr && *e != '\0') return e;
+  if (::geteuid() == 0) return "/run/daemonkit";
+  if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x != nullptr && *x == '/') return std::string(x) + "/daemonkit";
+  return "/tmp/daemonkit-" + std::to_string(::geteuid());
+}
+
+std::string default_log_dir() {
+  if (const char* e = std::getenv("DAEMONKIT_LOG_DIR"); e != nullptr && *e != '\0') return e;
+  if (::geteuid() == 0) return "/var/log/daemonkit";
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x == '/') return std::string(x) + "/daemonkit/log";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home == '/' ? home : "/tmp") + "/.local/state/daemonkit/log";
+}
+
+namespace {
+daemonkit::result<void> make_parents(const std::string& dir, mode_t mode) {
+  for (size_t i = 1; i < dir.size(); ++i) {
+    if (dir[i] != '/') continue;
+    std::string part = dir.substr(0, i);
+    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST) return system_error("cannot create directory " + part);
+  }
+  return {};
+}
+}  // namespace
+
+daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) {
+  if (dir.empty()) return make_error(errc::invalid_argument, "state directory is empty");
+  if (create) {
+    if (auto r = make_parents(dir, 0755); !r) return r;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return system_error("cannot create state directory " + dir);
+  }
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return system_error("cannot use state directory " + dir);
+  if (S_ISLNK(st.st_mode)) {
+    return make_error(errc::invalid_argument, "state directory " + dir + " is a symbolic link; refusing to use it");
+  }
+  if (!S_ISDIR(st.st_mode)) return make_error(errc::invalid_argument, "state directory " + dir + " is not a directory");
+  if (st.st_uid != ::geteuid()) {
+    return make_error(errc::invalid_argument, "state directory " + dir + " is owned by uid " + std::to_string(st.st_uid) +
+                                                  ", not by you (uid " + std::to_string(::geteuid()) + "); refusing to use it");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return make_error(errc::invalid_argument, "state directory " + dir + " is writable by others; refusing to use it");
+  }
+  return {};
+}
+
+daemonkit::result<void> ensure_dir(const std::string& dir) {
+  if (auto r = make_parents(dir, 0755); !r) return r;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return system_error("cannot create directory " + dir);
+  return {};
+}
+
+service_paths paths_for(const std::string& state_dir, const std::string& name) {
+  std::string base = state_dir + "/" + name;
+  return {base + ".pid", base + ".state", base + ".json"};
+}
+
+}  // namespace dk

@@ -1,0 +1,37 @@
+// Where the tool keeps its state and logs, and which service names are valid.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "daemonkit/result.hpp"
+
+namespace dk {
+
+// 1-64 of [A-Za-z0-9._@-], not starting with '.': a name becomes a file name.
+bool valid_service_name(std::string_view name);
+
+struct dirs {
+  std::string state;  // 0700, owned by us
+  std::string log;
+};
+
+// --state-dir / DAEMONKIT_STATE_DIR, else /run/daemonkit (root),
+// $XDG_RUNTIME_DIR/daemonkit, or /tmp/daemonkit-UID.
+std::string default_state_dir();
+// --log-dir / DAEMONKIT_LOG_DIR, else /var/log/daemonkit (root) or
+// ${XDG_STATE_HOME:-~/.local/state}/daemonkit/log.
+std::string default_log_dir();
+
+// Creates dir (0700) if missing, with missing parents; refuses a symlink, a
+// non-directory, one owned by another user, or one writable by group/others.
+daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create);
+// Creates dir (0755) with parents if missing.
+daemonkit::result<void> ensure_dir(const std::string& dir);
+
+struct service_paths {
+  std::string pidfile, state, config;
+};
+service_paths paths_for(const std::string& state_dir, const std::string& name);
+
+}  // namespace dk
