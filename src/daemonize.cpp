@@ -5,12 +5,15 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 #include "daemonkit/credentials.hpp"
 #include "daemonkit/notify.hpp"
@@ -50,6 +53,30 @@ struct plan {
 
 void send_record(int fd, const record& r) noexcept { sys::write_all(fd, &r, sizeof r); }
 
+// Writes a record from the daemon. If the original process is gone the write
+// raises SIGPIPE, whose disposition the daemon has just reset to the default,
+// killing it; block SIGPIPE around the write and discard the one it raised, so
+// the write simply fails with EPIPE.
+bool send_record_from_daemon(int fd, const record& r, int& err) noexcept {
+  sigset_t pipe_only, old, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  sigemptyset(&pending);
+  ::sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  const bool ok = sys::write_all(fd, &r, sizeof r) >= 0;
+  err = ok ? 0 : errno;
+  if (!ok && err == EPIPE && !was_pending && sigismember(&old, SIGPIPE) == 0) {
+    // SIGPIPE from write() is directed at this thread: take it off the queue.
+    struct timespec zero {};
+    while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return ok;
+}
+
 [[noreturn]] void child_fail(int fd, std::uint32_t st, int err) noexcept {
   record r;
   r.what = record::stage_failed;
@@ -72,7 +99,9 @@ std::string stage_context(std::uint32_t st, const daemonize_options& o) {
 }
 
 bool env_kept_when_clean(std::string_view kv) {
-  static constexpr std::string_view keep[] = {"LANG=", "LANGUAGE=", "TZ=", "NOTIFY_SOCKET=", "TERM="};
+  // No TERM: a daemon has no terminal.
+  static constexpr std::string_view keep[] = {"LANG=",  "LANGUAGE=", "TZ=",     "NOTIFY_SOCKET=",
+                                              "HOME=",  "USER=",     "LOGNAME="};
   if (kv.rfind("LC_", 0) == 0) return true;
   return std::any_of(std::begin(keep), std::end(keep), [&](std::string_view k) { return kv.rfind(k, 0) == 0; });
 }
@@ -100,18 +129,6 @@ std::string absolute(const std::string& path) {
 }
 
 result<void> prepare(const daemonize_options& o, plan& p) {
-  auto in = open_stdio(o.stdin_path, true);
-  if (!in) return std::move(in).err();
-  p.in = std::move(*in);
-  auto out = open_stdio(o.stdout_path, false);
-  if (!out) return std::move(out).err();
-  p.out = std::move(*out);
-  if (o.stderr_path != o.stdout_path) {
-    auto err = open_stdio(o.stderr_path, false);
-    if (!err) return std::move(err).err();
-    p.err = std::move(*err);
-  }
-
   for (int fd : o.keep_fds) {
     if (fd <= 2) continue;
     if (::fcntl(fd, F_GETFD) < 0) return system_error("cannot keep fd " + std::to_string(fd));
@@ -152,6 +169,19 @@ result<void> prepare(const daemonize_options& o, plan& p) {
   for (auto& s : p.env) p.envp.push_back(s.data());
   p.envp.push_back(nullptr);
 
+  // Files last: a start refused for a bad option creates no log.
+  auto in = open_stdio(o.stdin_path, true);
+  if (!in) return std::move(in).err();
+  p.in = std::move(*in);
+  auto out = open_stdio(o.stdout_path, false);
+  if (!out) return std::move(out).err();
+  p.out = std::move(*out);
+  if (o.stderr_path != o.stdout_path) {
+    auto err = open_stdio(o.stderr_path, false);
+    if (!err) return std::move(err).err();
+    p.err = std::move(*err);
+  }
+
   p.pidfile = absolute(o.pidfile);
   p.chroot = o.chroot;
   p.chdir = o.working_directory.empty() ? "/" : o.working_directory;
@@ -164,8 +194,40 @@ std::string record_text(const record& r) {
 
 }  // namespace
 
-daemonized::~daemonized() {
+daemonized::daemonized(daemonized&& o) noexcept
+    : role_(o.role_),
+      pipe_(std::move(o.pipe_)),
+      proc_(std::move(o.proc_)),
+      pidfile_(std::move(o.pidfile_)),
+      timeout_(o.timeout_),
+      subreaper_was_set_(o.subreaper_was_set_),
+      restore_subreaper_(std::exchange(o.restore_subreaper_, false)),
+      restore_sigchld_(std::exchange(o.restore_sigchld_, false)),
+      saved_sigchld_(o.saved_sigchld_) {}
+
+daemonized& daemonized::operator=(daemonized&& o) noexcept {
+  if (this != &o) {
+    restore_parent_state();
+    role_ = o.role_;
+    pipe_ = std::move(o.pipe_);
+    proc_ = std::move(o.proc_);
+    pidfile_ = std::move(o.pidfile_);
+    timeout_ = o.timeout_;
+    subreaper_was_set_ = o.subreaper_was_set_;
+    restore_subreaper_ = std::exchange(o.restore_subreaper_, false);
+    restore_sigchld_ = std::exchange(o.restore_sigchld_, false);
+    saved_sigchld_ = o.saved_sigchld_;
+  }
+  return *this;
+}
+
+daemonized::~daemonized() { restore_parent_state(); }
+
+void daemonized::restore_parent_state() noexcept {
   if (restore_subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, subreaper_was_set_ ? 1 : 0);
+  restore_subreaper_ = false;
+  if (restore_sigchld_) ::sigaction(SIGCHLD, &saved_sigchld_, nullptr);
+  restore_sigchld_ = false;
 }
 
 result<daemonized> daemonize(const daemonize_options& o) {
@@ -183,6 +245,19 @@ result<daemonized> daemonize(const daemonize_options& o) {
   d.subreaper_was_set_ = was != 0;
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return system_error("cannot become a child subreaper");
   d.restore_subreaper_ = true;
+  // With SIGCHLD ignored (or SA_NOCLDWAIT) the kernel reaps our children
+  // itself: waitpid() fails with ECHILD and the daemon's exit status is lost.
+  // Take the default until wait_ready() returns.
+  struct sigaction chld {};
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 && (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT) != 0)) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    if (::sigaction(SIGCHLD, &dfl, nullptr) == 0) {
+      d.saved_sigchld_ = chld;
+      d.restore_sigchld_ = true;
+    }
+  }
 
   // Buffered output would otherwise be written twice, by parent and daemon.
   std::fflush(nullptr);
@@ -205,21 +280,28 @@ result<daemonized> daemonize(const daemonize_options& o) {
     if (::setsid() < 0) child_fail(wfd, st_setsid, errno);
     pid_t second = ::fork();
     if (second < 0) child_fail(wfd, st_fork, errno);
-    if (second > 0) {
+    if (second > 0) ::_exit(0);
+    // The daemon: not a session leader, so it can never acquire a controlling
+    // tty. It announces its own pid first: were the first child to send it,
+    // a daemon failing fast could get its failure record into the pipe
+    // before the pid, and the original process would misreport the start.
+    {
       record r;
       r.what = record::pid;
-      r.value = second;
-      send_record(wfd, r);
-      ::_exit(0);
+      r.value = ::getpid();
+      int ignored = 0;
+      send_record_from_daemon(wfd, r, ignored);
     }
-    // The daemon: not a session leader, so it can never acquire a controlling
-    // tty. From here on this is the daemon's own process: it goes on to run
-    // the program's code, so it may allocate (daemonize() is documented as
+    // From here on this is the daemon's own process: it goes on to run the
+    // program's code, so it may allocate (daemonize() is documented as
     // single-threaded only).
     d.role_ = daemonized::role::daemon;
     d.pipe_ = std::move(wr);
     d.restore_subreaper_ = false;
+    d.restore_sigchld_ = false;
     auto die = [&](std::uint32_t st, int e) {
+      // The pidfile goes on every exit path, this one included.
+      d.pidfile_.release();
       d.fail(stage_context(st, o) + ": " + sys::errno_text(e));
       ::_exit(1);
     };
@@ -265,8 +347,11 @@ result<daemonized> daemonize(const daemonize_options& o) {
     if (n == static_cast<ssize_t>(sizeof r) && r.what == record::stage_failed) {
       return system_error(stage_context(r.stage, o), r.value);
     }
-    return make_error(errc::daemon_failed, "daemon setup failed: the first child " +
-                                               exit_status::from_wait_status(status).describe());
+    auto first_status = exit_status::from_wait_status(status);
+    if (first_status.success()) {
+      return make_error(errc::daemon_failed, "daemon setup failed: the daemon died before reporting its pid");
+    }
+    return make_error(errc::daemon_failed, "daemon setup failed: the first child " + first_status.describe());
   }
   auto proc = process::open(static_cast<pid_t>(r.value));
   if (!proc) return std::move(proc).err();
@@ -278,10 +363,7 @@ result<daemonized> daemonize(const daemonize_options& o) {
 result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> timeout) {
   struct restore {
     daemonized& d;
-    ~restore() {
-      if (d.restore_subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, d.subreaper_was_set_ ? 1 : 0);
-      d.restore_subreaper_ = false;
-    }
+    ~restore() { d.restore_parent_state(); }
   } guard{*this};
 
   const pid_t pid = proc_.pid();
@@ -299,6 +381,9 @@ result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> ti
     int n = sys::poll(pfd, 2, deadline);
     if (n < 0) return system_error("cannot wait for the daemon");
     if (n == 0) {
+      // A daemon that reported failure but has not exited yet: its message
+      // is the answer, not the deadline.
+      if (failure) return failure_error(*failure);
       return make_error(errc::timed_out, "daemon (pid " + std::to_string(pid) + ") did not report ready within " +
                                              std::to_string(timeout.value_or(timeout_).count()) + "ms");
     }
@@ -332,8 +417,8 @@ result<void> daemonized::ready(pid_t reported_pid) {
   record r;
   r.what = record::ready;
   r.value = reported_pid > 0 ? reported_pid : ::getpid();
-  bool ok = sys::write_all(pipe_.get(), &r, sizeof r) >= 0;
-  int err = errno;
+  int err = 0;
+  bool ok = send_record_from_daemon(pipe_.get(), r, err);
   pipe_.reset();
   // Under systemd (Type=notify with NotifyAccess=all) MAINPID names us, the
   // grandchild of the process systemd started.
@@ -356,7 +441,8 @@ void daemonized::fail(std::string_view message, int our_code) {
   r.value = our_code;
   size_t len = std::min(message.size(), sizeof r.text - 1);
   std::memcpy(r.text, message.data(), len);
-  sys::write_all(pipe_.get(), &r, sizeof r);
+  int ignored = 0;
+  send_record_from_daemon(pipe_.get(), r, ignored);
   pipe_.reset();
 }
 

@@ -22,10 +22,13 @@
 // program's code after fork, which is only safe without other threads.
 // The launching process is made a child subreaper until wait_ready() returns,
 // so that a daemon dying early is reaped and its exit status reported; the
-// daemon is reparented to init once the launching process exits.
+// daemon is reparented to init once the launching process exits. For the same
+// reason an ignored SIGCHLD (which makes the kernel discard exit statuses) is
+// set to the default for that time, then restored.
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,7 +44,8 @@ namespace daemonkit {
 
 enum class env_policy {
   keep,   // inherit the caller's environment
-  clean,  // only PATH (reset to a safe default), LANG, LC_*, TZ, NOTIFY_SOCKET, and HOME/USER/LOGNAME
+  clean,  // only PATH (reset to a safe default), LANG, LANGUAGE, LC_*, TZ, NOTIFY_SOCKET, and
+          // HOME/USER/LOGNAME (the caller's, or the target user's with `user`); no TERM
 };
 
 struct daemonize_options {
@@ -64,8 +68,9 @@ class daemonized {
  public:
   enum class role { parent, daemon };
 
-  daemonized(daemonized&&) noexcept = default;
-  daemonized& operator=(daemonized&&) noexcept = default;
+  // Moving hands over the duty to restore the original process's state.
+  daemonized(daemonized&&) noexcept;
+  daemonized& operator=(daemonized&&) noexcept;
   ~daemonized();
 
   role which() const noexcept { return role_; }
@@ -102,6 +107,8 @@ class daemonized {
   friend result<daemonized> daemonize(const daemonize_options&);
   daemonized() = default;
   void fail(std::string_view message, int our_code);
+  // Original process: gives back its subreaper flag and SIGCHLD disposition.
+  void restore_parent_state() noexcept;
 
   role role_ = role::parent;
   unique_fd pipe_;  // parent: read end; daemon: write end (until ready/fail)
@@ -110,6 +117,8 @@ class daemonized {
   std::chrono::milliseconds timeout_{};
   bool subreaper_was_set_ = false;
   bool restore_subreaper_ = false;
+  bool restore_sigchld_ = false;
+  struct sigaction saved_sigchld_ {};
 };
 
 // Errors before the fork (a stdio file cannot be opened, an unknown user, a
