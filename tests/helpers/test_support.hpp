@@ -121,7 +121,7 @@ class events {
   events(events&&) = default;
   events& operator=(events&&) = default;
 
-  events&& exit_of(int pidfd) && { return readable(pidfd); }
+  events&& exit_of(int pidfd) && { return std::move(*this).readable(pidfd); }
   events&& readable(int fd) && {
     once_.push_back(fd);
     return std::move(*this);
@@ -481,6 +481,8 @@ struct command_options {
   // When set, the child becomes a session leader with this terminal (a pty
   // slave) as its controlling tty, like a command typed in a shell.
   std::string controlling_tty;
+  std::optional<mode_t> umask;                 // the child's umask, when set
+  std::string cwd;                             // the child's working directory, when set
 };
 
 struct command_result {
@@ -546,6 +548,7 @@ inline running_command spawn_command(const std::vector<std::string>& argv, const
   fd_guard in(::open(opts.stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) throw std::runtime_error("cannot open " + opts.stdin_path);
   const char* tty = opts.controlling_tty.empty() ? nullptr : opts.controlling_tty.c_str();
+  const char* cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
   auto [out_r, out_w] = make_pipe();
   auto [err_r, err_w] = make_pipe();
 
@@ -569,6 +572,8 @@ inline running_command spawn_command(const std::vector<std::string>& argv, const
     ign.sa_handler = SIG_IGN;
     for (int s : opts.ignore_signals) ::sigaction(s, &ign, nullptr);
     ::sigprocmask(SIG_SETMASK, &block, nullptr);
+    if (opts.umask) ::umask(*opts.umask);
+    if (cwd != nullptr && ::chdir(cwd) != 0) ::_exit(126);
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
