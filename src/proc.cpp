@@ -1,5 +1,6 @@
 #include "daemonkit/proc.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <ctime>
 #include <dirent.h>
@@ -63,7 +64,46 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) {
   return parse_proc_stat(std::string_view(buf, static_cast<size_t>(n)));
 }
 
-std::vector<pid_t> list_descendants(pid_t ancestor) {
+namespace {
+
+// Appends the children of pid, read from /proc/PID/task/*/children (a child
+// is listed under the thread that forked it). False if the kernel lacks it.
+bool append_children(pid_t pid, std::vector<pid_t>& out) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return errno == ENOENT;  // gone: no children
+  bool ok = true;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string path = dir + "/" + e->d_name + "/children";
+    unique_fd fd(sys::open(path.c_str(), O_RDONLY));
+    if (!fd) {
+      if (errno != ENOENT) ok = false;
+      continue;
+    }
+    std::string text;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = sys::read(fd.get(), buf, sizeof buf);
+      if (n <= 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    size_t i = 0;
+    while (i < text.size()) {
+      size_t j = text.find(' ', i);
+      if (j == std::string::npos) j = text.size();
+      pid_t child = 0;
+      if (to_num(std::string_view(text).substr(i, j - i), child) && child > 0) out.push_back(child);
+      i = j + 1;
+    }
+  }
+  ::closedir(d);
+  return ok;
+}
+
+// The slow way, for kernels without /proc/PID/task/TID/children: one scan of
+// every process's parent.
+std::vector<pid_t> scan_descendants(pid_t ancestor) {
   std::unordered_map<pid_t, pid_t> parent;
   if (DIR* d = ::opendir("/proc")) {
     while (struct dirent* e = ::readdir(d)) {
@@ -76,9 +116,8 @@ std::vector<pid_t> list_descendants(pid_t ancestor) {
   }
   std::vector<pid_t> out;
   for (const auto& [pid, ppid] : parent) {
-    // Walk up; the chain is short and ends at 0 or 1.
     pid_t p = ppid;
-    for (int depth = 0; p > 1 && depth < 4096; ++depth) {
+    for (int depth = 0; p > 0 && depth < 4096; ++depth) {
       if (p == ancestor) {
         out.push_back(pid);
         break;
@@ -87,6 +126,19 @@ std::vector<pid_t> list_descendants(pid_t ancestor) {
       if (it == parent.end()) break;
       p = it->second;
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<pid_t> list_descendants(pid_t ancestor) {
+  // Walk down from ancestor: only our own tree is read, so the cost does not
+  // grow with the number of processes on the machine.
+  std::vector<pid_t> out;
+  if (!append_children(ancestor, out)) return scan_descendants(ancestor);
+  for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) {
+    if (!append_children(out[i], out)) return scan_descendants(ancestor);
   }
   return out;
 }
