@@ -112,7 +112,11 @@ int Daemon::start() {
       for (const auto& step : stop_.steps) {
         (void)proc.signal(step.signal);
         auto gone = proc.wait_exit(step.wait);
-        if (gone && *gone) break;
+        if (gone && *gone) {
+          // Killed, it could not remove its pidfile.
+          if (!options_.pidfile.empty()) remove_stale_pidfile(options_.pidfile, proc.pid());
+          break;
+        }
       }
     }
     complain(pid.err().message());

@@ -199,6 +199,7 @@ daemonized::daemonized(daemonized&& o) noexcept
       pipe_(std::move(o.pipe_)),
       proc_(std::move(o.proc_)),
       pidfile_(std::move(o.pidfile_)),
+      pidfile_path_(std::move(o.pidfile_path_)),
       timeout_(o.timeout_),
       subreaper_was_set_(o.subreaper_was_set_),
       restore_subreaper_(std::exchange(o.restore_subreaper_, false)),
@@ -212,6 +213,7 @@ daemonized& daemonized::operator=(daemonized&& o) noexcept {
     pipe_ = std::move(o.pipe_);
     proc_ = std::move(o.proc_);
     pidfile_ = std::move(o.pidfile_);
+    pidfile_path_ = std::move(o.pidfile_path_);
     timeout_ = o.timeout_;
     subreaper_was_set_ = o.subreaper_was_set_;
     restore_subreaper_ = std::exchange(o.restore_subreaper_, false);
@@ -240,6 +242,7 @@ result<daemonized> daemonize(const daemonize_options& o) {
 
   daemonized d;
   d.timeout_ = o.ready_timeout;
+  d.pidfile_path_ = p.pidfile;
   int was = 0;
   ::prctl(PR_GET_CHILD_SUBREAPER, &was);
   d.subreaper_was_set_ = was != 0;
@@ -405,6 +408,9 @@ result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> ti
     }
     if ((pfd[1].revents & POLLIN) != 0) {
       auto st = proc_.reap();
+      // A daemon killed before it could release its pidfile leaves it
+      // behind, unlocked; it is ours to clean up (only if it still names it).
+      if (!pidfile_path_.empty()) remove_stale_pidfile(pidfile_path_, pid);
       if (failure) return failure_error(*failure);
       if (!st) return std::move(st).err();
       return make_error(errc::daemon_failed, "daemon " + st->describe() + " before it was ready");

@@ -84,8 +84,9 @@ class daemonized {
   // to call ready() or fail(), or to die. Returns the pid ready() reported.
   // Errors: the daemon's own fail() message (errc::daemon_failed, or
   // errc::already_running when its pidfile is locked), "exited with status N"
-  // / "killed by signal X" if it died first, errc::timed_out at the deadline
-  // (the daemon is left running; see daemon_process()).
+  // / "killed by signal X" if it died first (a pidfile it left behind is
+  // removed), errc::timed_out at the deadline (the daemon is left running; see
+  // daemon_process()).
   result<pid_t> wait_ready(std::optional<std::chrono::milliseconds> timeout = {});
   // The daemon as a process (pidfd), e.g. to stop it after a timeout.
   const process& daemon_process() const noexcept { return proc_; }
@@ -114,6 +115,7 @@ class daemonized {
   unique_fd pipe_;  // parent: read end; daemon: write end (until ready/fail)
   process proc_;    // parent: the daemon
   pidfile pidfile_; // daemon
+  std::string pidfile_path_;  // parent: the daemon's pidfile (absolute), to clean up after a daemon that died
   std::chrono::milliseconds timeout_{};
   bool subreaper_was_set_ = false;
   bool restore_subreaper_ = false;
