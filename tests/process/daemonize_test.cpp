@@ -326,6 +326,7 @@ TEST_F(daemonize_test, a_daemon_that_exits_before_ready_is_a_failed_start_with_i
   });
   EXPECT_FALSE(o.ready);
   EXPECT_EQ(o.error, "daemon killed by signal USR1 before it was ready");
+  EXPECT_FALSE(exists(pidfile)) << "the killed daemon's pidfile was left behind";
 }
 
 TEST_F(daemonize_test, fail_sends_the_daemons_message_to_the_starter) {
