@@ -173,7 +173,10 @@ result<void> log_file::rotate() {
   }
 
   const std::string fresh_path = fresh_name(opts_.path);
-  unique_fd fresh(sys::open(fresh_path.c_str(), open_flags | O_TRUNC, open_mode));
+  // O_EXCL: never follow a symlink planted under our temporary name; a file
+  // left there by a crash mid-rotation is ours to remove.
+  ::unlink(fresh_path.c_str());
+  unique_fd fresh(sys::open(fresh_path.c_str(), open_flags | O_EXCL, open_mode));
   if (!fresh) return system_error(what + ": cannot create " + fresh_path);
   auto rename_or_fail = [&](const std::string& from, const std::string& to) -> result<void> {
     if (::rename(from.c_str(), to.c_str()) == 0) return {};

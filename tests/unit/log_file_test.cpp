@@ -537,6 +537,22 @@ TEST_F(log_file_test, rotate_shifts_generations_and_deletes_the_oldest) {
   EXPECT_FALSE(file_exists(dir_ + "/.service.log.new"));
 }
 
+TEST_F(log_file_test, rotate_never_follows_a_symlink_at_its_temporary_name) {
+  std::string victim = dir_ + "/victim";
+  std::ofstream(victim) << "precious\n";
+  ASSERT_EQ(::symlink(victim.c_str(), (dir_ + "/.service.log.new").c_str()), 0);
+  auto log = open_log();
+  write_ok(log, "old\n");
+  ASSERT_TRUE(log.rotate());
+  write_ok(log, "new\n");
+  EXPECT_EQ(read_file(victim), "precious\n");
+  EXPECT_EQ(read_file(path_), "new\n");
+  EXPECT_EQ(read_file(path_ + ".1"), "old\n");
+  struct stat st {};
+  ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
 TEST_F(log_file_test, rotate_with_keep_zero_starts_an_empty_file) {
   log_options o;
   o.keep = 0;
