@@ -158,6 +158,10 @@ result<void> monitor::setup() {
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE}) sigaddset(&set, s);
   sigaddset(&set, reopen_logs_signal());
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return system_error("cannot block signals");
+  // SIGXFSZ would kill the monitor for a log write past an inherited
+  // `ulimit -f`; ignored, the write fails with EFBIG and log_file counts the
+  // loss. (spawn resets every disposition, so the service does not inherit it.)
+  ::signal(SIGXFSZ, SIG_IGN);
   // SIGPIPE stays blocked and unread: a write to a closed pipe returns EPIPE.
   sigdelset(&set, SIGPIPE);
   sigfd_.reset(sys::signalfd(-1, &set));

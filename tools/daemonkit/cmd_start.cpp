@@ -1,5 +1,6 @@
 // start, run and restart: bring a service up under a monitor.
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "cli.hpp"
@@ -17,8 +18,18 @@ namespace {
 daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service_config& c) {
   if (c.passthrough) return {};
   if (c.log_file.empty() && (c.stdout_file.empty() || c.stderr_file.empty())) {
+    bool chosen = !o.log_dir.empty() || std::getenv("DAEMONKIT_LOG_DIR") != nullptr;
     std::string dir = o.log_dir.empty() ? default_log_dir() : o.log_dir;
-    if (auto r = ensure_dir(dir); !r) return r;
+    auto made = ensure_dir(dir);
+    if (!made && !chosen) {
+      // A user without a usable home (nobody's is /nonexistent) still gets
+      // logs: next to the state, in the private state directory.
+      auto state = state_dir(o, true);
+      if (!state) return std::move(state).err();
+      dir = *state + "/log";
+      made = ensure_dir(dir);
+    }
+    if (!made) return made;
     c.log_file = dir + "/" + c.name + ".log";
   }
   return {};
