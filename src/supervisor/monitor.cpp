@@ -148,6 +148,8 @@ class monitor {
   std::int64_t main_started_at_ = 0;
   std::int64_t monitor_started_at_ = unix_now();
   std::string status_text_;
+  bool reloading_ = false;         // RELOADING=1 seen, READY=1 not yet
+  bool stopping_announced_ = false;  // STOPPING=1 seen from this instance
   std::string partial_line_;
   std::deque<std::string> last_lines_;
 };
@@ -355,6 +357,8 @@ void monitor::publish() {
   service_state s;
   s.name = cfg_.name;
   s.state = state_name(state_, failed_, stop_requested_);
+  if (state_ == mstate::running && stopping_announced_) s.state = "stopping";
+  else if (state_ == mstate::running && reloading_) s.state = "reloading";
   s.monitor_pid = ::getpid();
   s.pid = main_.valid() ? main_.pid() : 0;
   s.pid_start_ticks = main_.valid() ? main_start_ticks_ : 0;
@@ -415,6 +419,8 @@ void monitor::spawn_service() {
   }
   main_ = std::move(*p);
   main_status_.reset();
+  reloading_ = false;
+  stopping_announced_ = false;
   main_started_at_ = unix_now();
   auto ps = read_proc_stat(main_.pid());
   main_start_ticks_ = ps ? ps->start_ticks : 0;
@@ -751,6 +757,11 @@ void monitor::read_notify() {
       deadline_ = clock::now() + std::chrono::microseconds(*m.extend_timeout_usec);
     }
     if (m.errno_value && !m.ready) status_text_ += (status_text_.empty() ? "" : " ") + std::string("(errno ") + std::to_string(*m.errno_value) + ")";
+    if (m.reloading || m.stopping || (m.ready && reloading_)) {
+      reloading_ = m.reloading && !m.ready;
+      stopping_announced_ = stopping_announced_ || m.stopping;
+      publish();
+    }
     if (m.ready && state_ == mstate::starting) on_ready();
   }
 }
