@@ -259,6 +259,24 @@ TEST_F(control_test, refuses_when_the_lock_holder_is_not_the_pid_in_the_file) {
   finish(other);
 }
 
+TEST_F(control_test, a_signal_we_may_not_send_is_an_error_naming_the_pid) {
+  pid_t pid = start_daemon();
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0755), 0);
+  auto r = run_function([&] {
+    if (::setuid(65534) != 0) return 2;
+    auto st = daemonkit::stop(pidfile);
+    std::printf("%s\n", st ? "stopped" : st.err().message().c_str());
+    auto s = daemonkit::reload(pidfile);
+    std::printf("%s\n", s ? "reloaded" : s.err().message().c_str());
+    return 0;
+  });
+  EXPECT_EQ(r.out, "cannot send SIGTERM to pid " + std::to_string(pid) + ": Operation not permitted\ncannot send SIGHUP to pid " +
+                       std::to_string(pid) + ": Operation not permitted\n")
+      << describe(r);
+  EXPECT_EQ(live_children(), std::vector<pid_t>{pid});
+  EXPECT_EQ(lock_holder(pidfile), pid);
+}
+
 TEST_F(control_test, hostile_pidfiles_are_errors_not_signals) {
   ASSERT_EQ(::symlink("/proc/1/stat", pidfile.c_str()), 0);
   auto st = daemonkit::stop(pidfile);
