@@ -326,6 +326,19 @@ result<spawn_options> monitor::build_spawn() {
     if (e.rfind("NOTIFY_SOCKET=", 0) != 0) so.env.push_back(e);
   }
   if (cfg_.ready == ready_mode::notify) so.env.push_back("NOTIFY_SOCKET=" + notify_addr_);
+  if (change_identity_) {
+    // As login(1) would: the service sees its own user, not the caller's.
+    auto set = [&](const std::string& key, const std::string& value) {
+      std::string prefix = key + "=";
+      auto it = std::find_if(so.env.begin(), so.env.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+      if (it != so.env.end()) *it = prefix + value;
+      else so.env.push_back(prefix + value);
+    };
+    set("HOME", creds_.home);
+    set("USER", creds_.name);
+    set("LOGNAME", creds_.name);
+    if (!creds_.shell.empty()) set("SHELL", creds_.shell);
+  }
   so.working_directory = cfg_.working_directory;
   so.umask = cfg_.umask;
   so.chroot = cfg_.chroot;
