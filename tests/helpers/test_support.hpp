@@ -457,14 +457,21 @@ inline std::optional<exit_info> reap(int pidfd) {
   return e;
 }
 
-// Kills (SIGKILL) and reaps every child of the test process. Safe by pid: an
-// unreaped child's pid cannot be reused.
+// Kills (SIGKILL) and reaps every child of the test process, again and again
+// until none is left: a killed starter's own children (a daemon not yet
+// detached) are reparented to us, the subreaper, before the starter can be
+// reaped, so the next round finds them. Safe by pid: an unreaped child's pid
+// cannot be reused.
 inline void kill_and_reap_children() {
-  for (pid_t pid : children_of(::getpid())) {
-    fd_guard pidfd(open_pidfd(pid));
-    if (!pidfd.valid()) continue;
-    send_signal_pidfd(pidfd.get(), SIGKILL);
-    (void)reap(pidfd.get());
+  for (int round = 0; round < 100; ++round) {
+    auto kids = children_of(::getpid());
+    if (kids.empty()) return;
+    for (pid_t pid : kids) {
+      fd_guard pidfd(open_pidfd(pid));
+      if (!pidfd.valid()) continue;
+      send_signal_pidfd(pidfd.get(), SIGKILL);
+      (void)reap(pidfd.get());
+    }
   }
 }
 
