@@ -1,6 +1,7 @@
 // start, run and restart: bring a service up under a monitor.
 #include <cstdio>
 #include <cstdlib>
+#include <variant>
 #include <unistd.h>
 
 #include "cli.hpp"
@@ -54,7 +55,10 @@ daemonkit::monitor_options monitor_for(const daemonkit::service_config& c, const
   return mo;
 }
 
-int start_config(const common_options& o, daemonkit::service_config c, const char* verb) {
+// What start and run share: the state directory, a check that the service is
+// not already running, and its log. Returns the service's view, or the exit
+// code after saying why it cannot start.
+std::variant<service_view, int> prepare_start(const common_options& o, daemonkit::service_config& c) {
   auto dir = state_dir(o, true);
   if (!dir) {
     complain(c.name, dir.err().message());
@@ -70,6 +74,14 @@ int start_config(const common_options& o, daemonkit::service_config c, const cha
     complain(c.name, r.err().message());
     return exit_failure;
   }
+  return v;
+}
+
+int start_config(const common_options& o, daemonkit::service_config c, const char* verb) {
+  auto prepared = prepare_start(o, c);
+  if (auto* rc = std::get_if<int>(&prepared)) return *rc;
+  const auto& v = std::get<service_view>(prepared);
+  const std::string dir = v.paths.pidfile.substr(0, v.paths.pidfile.rfind('/'));
 
   daemonkit::daemonize_options d;
   d.pidfile = v.paths.pidfile;
@@ -91,7 +103,7 @@ int start_config(const common_options& o, daemonkit::service_config c, const cha
   auto pid = launched->wait_ready();
   if (!pid) {
     if (pid.err().code == daemonkit::errc::already_running) {
-      return already_running(inspect_service(*dir, c.name));
+      return already_running(inspect_service(dir, c.name));
     }
     complain(c.name, pid.err().message());
     return exit_failure;
@@ -106,24 +118,13 @@ int cmd_start(const common_options& o, start_request req) { return start_config(
 
 int cmd_run(const common_options& o, start_request req) {
   auto& c = req.config;
-  auto dir = state_dir(o, true);
-  if (!dir) {
-    complain(c.name, dir.err().message());
-    return exit_failure;
-  }
-  auto v = inspect_service(*dir, c.name);
-  if (v.what == service_view::kind::error) {
-    complain(c.name, v.error);
-    return exit_failure;
-  }
-  if (v.running()) return already_running(v);
-  if (auto r = prepare_logs(o, c); !r) {
-    complain(c.name, r.err().message());
-    return exit_failure;
-  }
+  auto prepared = prepare_start(o, c);
+  if (auto* rc = std::get_if<int>(&prepared)) return *rc;
+  const auto& v = std::get<service_view>(prepared);
+  const std::string dir = v.paths.pidfile.substr(0, v.paths.pidfile.rfind('/'));
   auto lock = daemonkit::pidfile::acquire(v.paths.pidfile);
   if (!lock) {
-    if (lock.err().code == daemonkit::errc::already_running) return already_running(inspect_service(*dir, c.name));
+    if (lock.err().code == daemonkit::errc::already_running) return already_running(inspect_service(dir, c.name));
     complain(c.name, lock.err().message());
     return exit_failure;
   }
