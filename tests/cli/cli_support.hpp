@@ -165,6 +165,14 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
+// Lines of path equal to line.
+inline size_t count_exact_lines(const std::string& path, std::string_view line) {
+  auto text = read_file(path);
+  if (!text) return 0;
+  auto lines = split_lines(*text);
+  return static_cast<size_t>(std::count(lines.begin(), lines.end(), line));
+}
+
 inline bool contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -192,7 +200,7 @@ class cli_fixture : public process_fixture {
   void TearDown() override {
     // Stop every service this test left, the way a user would.
     for (const auto& name : service_names()) {
-      auto r = dk({"stop", "--timeout", "2s", name});
+      auto r = dk({"stop", name});
       EXPECT_EQ(r.exit_code(), 0) << "teardown: stop " << name << ": " << describe(r);
     }
     for (auto& f : teardown_) f();
