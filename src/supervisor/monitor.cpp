@@ -560,6 +560,9 @@ void monitor::on_stop_request(int sig, std::optional<milliseconds> timeout) {
       finish(false);
       return;
     case mstate::stopping:
+      // In the foreground each TERM/INT is forwarded: a service that handles
+      // the first one (INT) must still see the next (TERM).
+      if (opts_.foreground && main_.valid()) (void)main_.signal(sig);
       if (stop_requested_) return;  // already on its way
       stop_requested_ = true;       // a cleanup stop becomes the final one
       return;
