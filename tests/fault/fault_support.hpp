@@ -1,0 +1,361 @@
+// Support for the fault and stress tests of the daemonkit binary: a fixture
+// with its own state and log directories that runs the tool as a user would,
+// finds every process a test caused (the test process is a child subreaper,
+// so daemons stay below it), and proves at the end that nothing is left.
+//
+// Built on test_support.hpp only (not on the CLI tests' support, so that the
+// fault suite builds on its own): the tests judge the tool by exit codes,
+// messages, files and /proc, never with the library's helpers.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <sys/inotify.h>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace dk_fault {
+
+using namespace dk_test;
+
+inline const char* const tool_path = DK_TOOL;
+
+// ---------------------------------------------------------------------------
+// Processes
+
+struct proc_entry {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  char state = '?';
+};
+
+inline std::vector<proc_entry> all_processes() {
+  std::vector<proc_entry> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    pid_t pid = std::atoi(e->d_name);
+    if (auto st = read_stat(pid)) out.push_back({pid, st->ppid, st->state});
+  }
+  ::closedir(d);
+  return out;
+}
+
+// Every descendant of root; zombies only when asked.
+inline std::vector<pid_t> descendants_of(pid_t root, bool with_zombies = false) {
+  auto procs = all_processes();
+  std::vector<pid_t> out;
+  std::vector<pid_t> frontier{root};
+  while (!frontier.empty()) {
+    pid_t parent = frontier.back();
+    frontier.pop_back();
+    for (const auto& p : procs) {
+      if (p.ppid != parent) continue;
+      frontier.push_back(p.pid);
+      if (with_zombies || (p.state != 'Z' && p.state != 'X')) out.push_back(p.pid);
+    }
+  }
+  return out;
+}
+
+inline bool is_alive(pid_t pid) {
+  auto st = read_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X';
+}
+
+inline std::string comm_of(pid_t pid) {
+  auto text = read_file("/proc/" + std::to_string(pid) + "/comm");
+  if (!text) return {};
+  if (!text->empty() && text->back() == '\n') text->pop_back();
+  return *text;
+}
+
+inline std::string cmdline_of(pid_t pid) {
+  auto text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!text) return {};
+  std::replace(text->begin(), text->end(), '\0', ' ');
+  return *text;
+}
+
+inline std::string describe_processes(const std::vector<pid_t>& pids) {
+  std::string s;
+  for (pid_t p : pids) {
+    auto st = read_stat(p);
+    s += "  pid " + std::to_string(p) + " (" + comm_of(p) + ", state " + (st ? std::string(1, st->state) : "?") +
+         ", ppid " + (st ? std::to_string(st->ppid) : "?") + "): " + cmdline_of(p) + "\n";
+  }
+  return s;
+}
+
+// Live descendants of the test process whose comm is `comm` (the helper
+// child's is "dk_test_child"): the instances of a service.
+inline std::vector<pid_t> live_processes_named(const std::string& comm) {
+  std::vector<pid_t> out;
+  for (pid_t p : descendants_of(::getpid())) {
+    if (comm_of(p) == comm) out.push_back(p);
+  }
+  return out;
+}
+
+// Waits (pidfd events, bounded) until every process in pids has exited;
+// returns those still alive at the deadline.
+inline std::vector<pid_t> wait_all_exit(const std::vector<pid_t>& pids, milliseconds timeout) {
+  std::vector<fd_guard> fds;
+  events ev;
+  for (pid_t p : pids) {
+    fd_guard fd(open_pidfd(p));
+    if (!fd.valid()) continue;
+    ev = std::move(ev).exit_of(fd.get());
+    fds.push_back(std::move(fd));
+  }
+  wait_until([&] { return std::all_of(fds.begin(), fds.end(), [](const fd_guard& f) { return has_exited(f.get()); }); },
+             timeout, std::move(ev));
+  std::vector<pid_t> left;
+  for (pid_t p : pids) {
+    if (is_alive(p)) left.push_back(p);
+  }
+  return left;
+}
+
+// Waits until no live descendant of the test process remains; returns what
+// is left at the deadline.
+inline std::vector<pid_t> wait_no_descendants(milliseconds timeout) {
+  const auto until = steady::now() + timeout;
+  for (;;) {
+    auto live = descendants_of(::getpid());
+    if (live.empty()) return live;
+    auto left = std::chrono::ceil<milliseconds>(until - steady::now());
+    if (left <= 0ms) return live;
+    wait_all_exit(live, left);
+  }
+}
+
+// SIGKILLs every descendant and reaps what becomes our child, until nothing
+// at all (not even a zombie) is left below the test process.
+inline void kill_and_reap_descendants() {
+  for (int round = 0; round < 50; ++round) {
+    auto all = descendants_of(::getpid(), true);
+    if (all.empty()) return;
+    for (pid_t p : all) {
+      fd_guard fd(open_pidfd(p));
+      if (fd.valid()) send_signal_pidfd(fd.get(), SIGKILL);
+    }
+    for (pid_t p : children_of(::getpid())) {
+      fd_guard fd(open_pidfd(p));
+      if (fd.valid() && wait_exit(fd.get(), 5s)) (void)reap(fd.get());
+    }
+  }
+}
+
+// Reaps our children that have already exited (daemons reparented to us and
+// finished); leaves live ones alone. Returns how many were reaped.
+inline int reap_exited_children() {
+  int n = 0;
+  for (pid_t p : children_of(::getpid())) {
+    auto st = read_stat(p);
+    if (!st || st->state != 'Z') continue;
+    fd_guard fd(open_pidfd(p));
+    if (fd.valid() && reap(fd.get())) ++n;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+inline std::map<std::string, std::string> read_key_values(const std::string& path) {
+  std::map<std::string, std::string> out;
+  auto text = read_file(path);
+  if (!text) return out;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+inline bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Names in dir (without . and ..), sorted.
+inline std::vector<std::string> dir_entries(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+inline std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
+  return s;
+}
+
+inline long to_long(const std::string& s, long fallback = -1) {
+  if (s.empty()) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s.c_str(), &end, 10);
+  return errno == 0 && end != nullptr && *end == '\0' ? v : fallback;
+}
+
+// VmRSS of pid in KiB, -1 when unreadable.
+inline long rss_kib(pid_t pid) {
+  auto v = status_field(pid, "VmRSS");
+  return v ? to_long(v->substr(0, v->find(' '))) : -1;
+}
+
+// One inotify watch on a directory, read event by event, so a test can act
+// at exactly the k-th change (e.g. kill a monitor there).
+class dir_watch {
+ public:
+  explicit dir_watch(const std::string& dir) : fd_(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) {
+    constexpr std::uint32_t mask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
+                                   IN_MOVED_TO | IN_ATTRIB;
+    if (!fd_.valid() || ::inotify_add_watch(fd_.get(), dir.c_str(), mask) < 0) {
+      throw std::runtime_error("inotify on " + dir + ": " + std::strerror(errno));
+    }
+  }
+  int fd() const { return fd_.get(); }
+
+  // The name of the next changed entry; nullopt at the deadline.
+  std::optional<std::string> next(milliseconds timeout) {
+    const auto until = steady::now() + timeout;
+    for (;;) {
+      if (!pending_.empty()) {
+        auto n = pending_.front();
+        pending_.erase(pending_.begin());
+        return n;
+      }
+      auto left = std::chrono::ceil<milliseconds>(until - steady::now());
+      if (left <= 0ms || !fd_ready(fd_.get(), left)) return std::nullopt;
+      alignas(struct inotify_event) char buf[8192];
+      ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+      for (ssize_t at = 0; n > 0 && at < n;) {
+        auto* e = reinterpret_cast<struct inotify_event*>(buf + at);
+        pending_.emplace_back(e->len > 0 ? e->name : "");
+        at += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
+      }
+    }
+  }
+
+ private:
+  fd_guard fd_;
+  std::vector<std::string> pending_;
+};
+
+// ---------------------------------------------------------------------------
+// The fixture
+
+class fault_fixture : public process_fixture {
+ protected:
+  void SetUp() override {
+    process_fixture::SetUp();
+    ASSERT_EQ(::mkdir(log_dir.c_str(), 0755), 0);
+  }
+
+  void TearDown() override {
+    // Stop what the test left, the way a user would: this is also the check
+    // that whatever the test did, the service is still stoppable.
+    if (stop_in_teardown) {
+      for (const auto& name : service_names()) {
+        auto r = dk({"stop", "--timeout", "2s", name});
+        EXPECT_EQ(r.exit_code(), 0) << "teardown: stop " << name << ": " << describe(r);
+      }
+    }
+    auto left = wait_no_descendants(10s);
+    EXPECT_TRUE(left.empty()) << "processes of the test left behind after stopping every service:\n"
+                              << describe_processes(left);
+    kill_and_reap_descendants();
+    process_fixture::TearDown();
+  }
+
+  command_options env(command_options o = {}) const {
+    o.set_env.push_back("DAEMONKIT_STATE_DIR=" + state_dir);
+    o.set_env.push_back("DAEMONKIT_LOG_DIR=" + log_dir);
+    return o;
+  }
+
+  std::vector<std::string> tool(std::vector<std::string> args) const {
+    args.insert(args.begin(), tool_path);
+    return args;
+  }
+
+  command_result dk(const std::vector<std::string>& args, const command_options& o = {},
+                    milliseconds timeout = 30s) const {
+    return run_command(tool(args), env(o), timeout);
+  }
+
+  running_command dk_spawn(const std::vector<std::string>& args, const command_options& o = {}) const {
+    return spawn_command(tool(args), env(o));
+  }
+
+  // `daemonkit start --name NAME [OPTIONS] -- COMMAND...`, which must
+  // succeed; returns the service's pid as start printed it.
+  pid_t start(const std::string& name, const std::vector<std::string>& command,
+              const std::vector<std::string>& options = {}) {
+    std::vector<std::string> args{"start", "--name", name};
+    args.insert(args.end(), options.begin(), options.end());
+    args.emplace_back("--");
+    args.insert(args.end(), command.begin(), command.end());
+    auto r = dk(args);
+    EXPECT_EQ(r.exit_code(), 0) << describe(r);
+    return service_pid_in(r.out);
+  }
+
+  // The N of "(pid N" in text, or 0.
+  static pid_t service_pid_in(const std::string& text) {
+    auto at = text.find("(pid ");
+    return at == std::string::npos ? 0 : static_cast<pid_t>(std::atol(text.c_str() + at + 5));
+  }
+
+  std::string pidfile(const std::string& name) const { return state_dir + "/" + name + ".pid"; }
+  std::string statefile(const std::string& name) const { return state_dir + "/" + name + ".state"; }
+  std::string configfile(const std::string& name) const { return state_dir + "/" + name + ".json"; }
+  std::string logfile(const std::string& name) const { return log_dir + "/" + name + ".log"; }
+
+  std::map<std::string, std::string> state(const std::string& name) const { return read_key_values(statefile(name)); }
+  long restarts(const std::string& name) const { return to_long(state(name)["restarts"]); }
+  pid_t monitor_of(const std::string& name) const { return lock_holder(pidfile(name)); }
+
+  bool wait_state_dir(const std::function<bool()>& pred, milliseconds timeout = 10s) const {
+    return wait_until(pred, timeout, events().changes_in(state_dir));
+  }
+
+  // Names of every service in the state directory (none if it is not a
+  // plain directory any more).
+  std::vector<std::string> service_names() const {
+    std::set<std::string> names;
+    for (const auto& f : dir_entries(state_dir)) {
+      for (std::string ext : {".pid", ".state", ".json"}) {
+        if (f.size() > ext.size() && f.compare(f.size() - ext.size(), ext.size(), ext) == 0 && f[0] != '.') {
+          names.insert(f.substr(0, f.size() - ext.size()));
+        }
+      }
+    }
+    return {names.begin(), names.end()};
+  }
+
+  bool stop_in_teardown = true;
+  std::string state_dir = tmp.file("state");
+  std::string log_dir = tmp.file("log");
+};
+
+}  // namespace dk_fault
