@@ -32,6 +32,9 @@ service_view inspect_service(const std::string& state_dir, const std::string& na
     v.monitor_pid = lock->pid;
     v.pid = lock->content_ok && lock->file_pid != lock->pid ? lock->file_pid : 0;
     if (v.state && v.state->monitor_pid != v.monitor_pid) v.state.reset();  // from an older monitor
+    // Between instances (backoff) the pidfile still holds the last, dead
+    // pid; the monitor's state says there is no main process now.
+    if (v.state && v.state->pid == 0) v.pid = 0;
     return v;
   }
   if (!st) {
