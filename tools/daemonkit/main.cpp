@@ -118,6 +118,10 @@ int main(int argc, char** argv) {
       if (!cmdline.empty()) return dk::usage_error("unexpected '" + cmdline.front() + "' before '--'");
       cmdline = command;
       if (cmdline.size() == 1 && cmdline[0].empty()) cmdline.clear();
+    } else if (!cmdline.empty() && cmdline.front().size() > 1 && cmdline.front()[0] == '-') {
+      // Without "--", a leading word like "--nmae" is a mistyped option of
+      // ours, not a program to run.
+      return dk::usage_error("unknown option '" + cmdline.front() + "' (put the command after '--')");
     }
     auto req = dk::make_start_request(start_args, std::move(cmdline), common, foreground);
     if (!req) return dk::usage_error(req.err().message());

@@ -18,7 +18,13 @@ using daemonkit::errc;
 using daemonkit::make_error;
 
 void add_start_options(CLI::App* s, start_args& a) {
-  s->add_option("--name", a.name, "Service name (default: the command's basename); 1-64 of A-Za-z0-9._@-");
+  s->add_option_function<std::string>(
+      "--name",
+      [&a](const std::string& v) {
+        a.name = v;
+        a.name_given = true;
+      },
+      "Service name (default: the command's basename); 1-64 of A-Za-z0-9._@-");
   s->add_option("--log-file", a.log_file, "Log file for stdout and stderr (default: LOG_DIR/NAME.log)");
   s->add_option("--stdout", a.stdout_file, "Separate log file for stdout");
   s->add_option("--stderr", a.stderr_file, "Separate log file for stderr");
@@ -88,7 +94,7 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
   c.argv = std::move(remaining);
 
   std::string name = a.name;
-  if (name.empty()) {
+  if (!a.name_given) {
     auto slash = c.argv[0].rfind('/');
     name = slash == std::string::npos ? c.argv[0] : c.argv[0].substr(slash + 1);
   }

@@ -12,6 +12,7 @@ namespace dk {
 // Raw values as typed; make_start_request validates them all, so every bad
 // value is a usage error naming its option.
 struct start_args {
+  bool name_given = false;  // --name was given, even as ""
   std::string name, log_file, stdout_file, stderr_file, log_max_size, log_keep;
   bool timestamps = false;
   std::string ready = "exec", ready_timeout = "60s";
