@@ -53,8 +53,11 @@ daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) 
     if (auto r = make_parents(dir, 0755); !r) return r;
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return system_error("cannot create state directory " + dir);
   }
+  // lstat("link/") follows the link: check the name without trailing slashes.
+  std::string name = dir;
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return system_error("cannot use state directory " + dir);
+  if (::lstat(name.c_str(), &st) != 0) return system_error("cannot use state directory " + dir);
   if (S_ISLNK(st.st_mode)) {
     return make_error(errc::invalid_argument, "state directory " + dir + " is a symbolic link; refusing to use it");
   }
