@@ -57,7 +57,8 @@ result<int> parse_signal(std::string_view text) {
     if (!rest.empty()) {
       if (rest[0] != (min ? '+' : '-')) return bad();
       auto n = parse_number(rest.substr(1));
-      if (!n || *n < 0) return bad();
+      // Checked before the addition below, which could otherwise overflow.
+      if (!n || *n < 0 || *n > SIGRTMAX - SIGRTMIN) return bad();
       off = *n;
     }
     int sig = min ? SIGRTMIN + off : SIGRTMAX - off;

@@ -65,78 +65,125 @@ std::string config_to_json(const service_config& c) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// Strict readers: a stored option file is outside input. Numbers must be
+// integers within the field's range (no floats, no silent truncation) and
+// strings must not hold NUL bytes (execve would cut them short).
+struct strict_reader {
+  const json& j;
+  std::string bad;  // the first problem, "field 'x': ..."
+
+  const json* find(const char* k) const { return j.contains(k) ? &j.at(k) : nullptr; }
+  void fail(const char* k, const std::string& why) {
+    if (bad.empty()) bad = std::string("field '") + k + "': " + why;
+  }
+  template <class T>
+  void integer(const char* k, T& out, long long lo, long long hi) {
+    const json* v = find(k);
+    if (v == nullptr) return;
+    if (!v->is_number_integer()) return fail(k, "not an integer");
+    long long x = 0;
+    if (v->is_number_unsigned()) {
+      auto u = v->get<unsigned long long>();
+      if (u > static_cast<unsigned long long>(hi)) return fail(k, "out of range");
+      x = static_cast<long long>(u);
+    } else {
+      x = v->get<long long>();
+    }
+    if (x < lo || x > hi) return fail(k, "out of range");
+    out = static_cast<T>(x);
+  }
+  void duration(const char* k, std::chrono::milliseconds& out) {
+    long long ms = out.count();
+    integer(k, ms, 0, 9'000'000'000'000'000LL);
+    out = std::chrono::milliseconds(ms);
+  }
+  bool clean(const char* k, const std::string& s) {
+    if (s.find('\0') == std::string::npos) return true;
+    fail(k, "contains a NUL byte");
+    return false;
+  }
+  void string(const char* k, std::string& out) {
+    const json* v = find(k);
+    if (v == nullptr) return;
+    if (!v->is_string()) return fail(k, "not a string");
+    std::string s = v->get<std::string>();
+    if (clean(k, s)) out = std::move(s);
+  }
+  void strings(const char* k, std::vector<std::string>& out) {
+    const json* v = find(k);
+    if (v == nullptr) return;
+    if (!v->is_array()) return fail(k, "not an array");
+    std::vector<std::string> r;
+    for (const auto& e : *v) {
+      if (!e.is_string()) return fail(k, "not an array of strings");
+      r.push_back(e.get<std::string>());
+      if (!clean(k, r.back())) return;
+    }
+    out = std::move(r);
+  }
+  void boolean(const char* k, bool& out) {
+    const json* v = find(k);
+    if (v == nullptr) return;
+    if (!v->is_boolean()) return fail(k, "not a boolean");
+    out = v->get<bool>();
+  }
+};
+
+}  // namespace
+
 daemonkit::result<service_config> config_from_json(std::string_view text) {
   service_config c;
-  std::string field;
-  try {
-    json j = json::parse(text);
-    if (!j.is_object()) return make_error(errc::invalid_argument, "not a JSON object");
-    auto get = [&](const char* k, auto& out) {
-      field = k;
-      if (j.contains(k)) j.at(k).get_to(out);
-    };
-    get("name", c.name);
-    get("argv", c.argv);
-    get("env", c.env);
-    get("chdir", c.working_directory);
-    get("umask", c.umask);
-    get("user", c.user);
-    get("chroot", c.chroot);
-    get("nice", c.nice);
-    get("rlimits", c.rlimits);
-    std::string ready = "exec", kill = "group", respawn = "never";
-    get("ready", ready);
-    get("ready_fd", c.ready_fd);
-    long long ms = c.ready_timeout.count();
-    get("ready_timeout_ms", ms);
-    c.ready_timeout = std::chrono::milliseconds(ms);
-    get("stop_signal", c.stop_signal);
-    ms = c.stop_timeout.count();
-    get("stop_timeout_ms", ms);
-    c.stop_timeout = std::chrono::milliseconds(ms);
-    get("kill_mode", kill);
-    get("reload_signal", c.reload_signal);
-    get("respawn", respawn);
-    ms = c.respawn.max_delay.count();
-    get("respawn_max_delay_ms", ms);
-    c.respawn.max_delay = std::chrono::milliseconds(ms);
-    get("respawn_limit", c.respawn.limit);
-    ms = c.respawn.window.count();
-    get("respawn_window_ms", ms);
-    c.respawn.window = std::chrono::milliseconds(ms);
-    get("log_file", c.log_file);
-    get("stdout_file", c.stdout_file);
-    get("stderr_file", c.stderr_file);
-    get("log_max_size", c.log_max_size);
-    get("log_keep", c.log_keep);
-    get("timestamps", c.timestamps);
-    field.clear();
-    if (ready == "exec") c.ready = daemonkit::ready_mode::exec;
-    else if (ready == "notify") c.ready = daemonkit::ready_mode::notify;
-    else if (ready == "fd") c.ready = daemonkit::ready_mode::fd;
-    else return make_error(errc::invalid_argument, "field 'ready': unknown mode '" + ready + "'");
-    if (kill == "group") c.kill = daemonkit::kill_mode::group;
-    else if (kill == "process") c.kill = daemonkit::kill_mode::process;
-    else return make_error(errc::invalid_argument, "field 'kill_mode': unknown mode '" + kill + "'");
-    if (respawn == "never") c.respawn.mode = daemonkit::respawn_mode::never;
-    else if (respawn == "always") c.respawn.mode = daemonkit::respawn_mode::always;
-    else if (respawn == "on-failure") c.respawn.mode = daemonkit::respawn_mode::on_failure;
-    else return make_error(errc::invalid_argument, "field 'respawn': unknown mode '" + respawn + "'");
-  } catch (const json::exception& e) {
-    return make_error(errc::invalid_argument, field.empty() ? std::string(e.what()) : "field '" + field + "': " + e.what());
-  }
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return make_error(errc::invalid_argument, "not valid JSON");
+  if (!j.is_object()) return make_error(errc::invalid_argument, "not a JSON object");
+  strict_reader r{j, {}};
+  std::string ready = "exec", kill = "group", respawn = "never";
+  r.string("name", c.name);
+  r.strings("argv", c.argv);
+  r.strings("env", c.env);
+  r.string("chdir", c.working_directory);
+  r.integer("umask", c.umask, 0, 0777);
+  r.string("user", c.user);
+  r.string("chroot", c.chroot);
+  r.integer("nice", c.nice, -40, 40);
+  r.strings("rlimits", c.rlimits);
+  r.string("ready", ready);
+  r.integer("ready_fd", c.ready_fd, -1, 1023);
+  r.duration("ready_timeout_ms", c.ready_timeout);
+  r.integer("stop_signal", c.stop_signal, 1, NSIG - 1);
+  r.duration("stop_timeout_ms", c.stop_timeout);
+  r.string("kill_mode", kill);
+  r.integer("reload_signal", c.reload_signal, 1, NSIG - 1);
+  r.string("respawn", respawn);
+  r.duration("respawn_max_delay_ms", c.respawn.max_delay);
+  r.integer("respawn_limit", c.respawn.limit, 0, 1'000'000'000);
+  r.duration("respawn_window_ms", c.respawn.window);
+  r.string("log_file", c.log_file);
+  r.string("stdout_file", c.stdout_file);
+  r.string("stderr_file", c.stderr_file);
+  r.integer("log_max_size", c.log_max_size, 0, 9'000'000'000'000'000'000LL);
+  r.integer("log_keep", c.log_keep, 0, 1000);
+  r.boolean("timestamps", c.timestamps);
+  if (!r.bad.empty()) return make_error(errc::invalid_argument, r.bad);
+
+  if (ready == "exec") c.ready = daemonkit::ready_mode::exec;
+  else if (ready == "notify") c.ready = daemonkit::ready_mode::notify;
+  else if (ready == "fd") c.ready = daemonkit::ready_mode::fd;
+  else return make_error(errc::invalid_argument, "field 'ready': unknown mode '" + ready + "'");
+  if (kill == "group") c.kill = daemonkit::kill_mode::group;
+  else if (kill == "process") c.kill = daemonkit::kill_mode::process;
+  else return make_error(errc::invalid_argument, "field 'kill_mode': unknown mode '" + kill + "'");
+  if (respawn == "never") c.respawn.mode = daemonkit::respawn_mode::never;
+  else if (respawn == "always") c.respawn.mode = daemonkit::respawn_mode::always;
+  else if (respawn == "on-failure") c.respawn.mode = daemonkit::respawn_mode::on_failure;
+  else return make_error(errc::invalid_argument, "field 'respawn': unknown mode '" + respawn + "'");
   if (c.argv.empty() || c.argv[0].empty()) return make_error(errc::invalid_argument, "field 'argv': no command");
-  auto sig_ok = [](int s) { return s > 0 && s < NSIG; };
-  if (!sig_ok(c.stop_signal)) return make_error(errc::invalid_argument, "field 'stop_signal': not a signal");
-  if (!sig_ok(c.reload_signal)) return make_error(errc::invalid_argument, "field 'reload_signal': not a signal");
-  if (c.umask < 0 || c.umask > 0777) return make_error(errc::invalid_argument, "field 'umask': out of range");
-  if (c.ready == daemonkit::ready_mode::fd && (c.ready_fd < 3 || c.ready_fd > 1023)) {
+  if (c.ready == daemonkit::ready_mode::fd && c.ready_fd < 3) {
     return make_error(errc::invalid_argument, "field 'ready_fd': out of range");
   }
-  if (c.ready_timeout.count() < 0 || c.stop_timeout.count() < 0 || c.respawn.max_delay.count() < 0 ||
-      c.respawn.window.count() < 0) {
-    return make_error(errc::invalid_argument, "negative duration");
-  }
+  if (c.respawn.max_delay < c.respawn.initial_delay) c.respawn.initial_delay = c.respawn.max_delay;
   return c;
 }
 
