@@ -1,5 +1,6 @@
 // stop, reload, signal, reopen: act on a running service through its monitor.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "cli.hpp"
@@ -75,9 +76,24 @@ std::vector<pid_t> session_members(pid_t sid) {
   std::vector<pid_t> out;
   for (pid_t p : daemonkit::list_descendants(1)) {
     auto st = daemonkit::read_proc_stat(p);
-    if (st && st->sid == sid && p != sid) out.push_back(p);
+    if (st && st->sid == sid && p != sid && st->state != 'Z') out.push_back(p);
   }
   return out;
+}
+
+// Waits until no live process of the session is left, each pinned by a pidfd
+// while waited for; false at the deadline.
+bool wait_session_gone(pid_t sid, milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto members = session_members(sid);
+    if (members.empty()) return true;
+    for (pid_t p : members) {
+      auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
+      if (left <= milliseconds(0)) return false;
+      if (auto proc = daemonkit::process::open(p)) (void)proc->wait_exit(left);
+    }
+  }
 }
 
 int stop_unsupervised(const service_view& v, milliseconds timeout, int stop_signal) {
@@ -111,6 +127,12 @@ int stop_unsupervised(const service_view& v, milliseconds timeout, int stop_sign
   }
   if (!gone || !*gone) {
     complain(v.name, "pid " + std::to_string(v.pid) + " did not exit after SIGKILL");
+    return exit_failure;
+  }
+  // stop returns only once every process of the service is gone, not just
+  // signalled.
+  if (!wait_session_gone(v.pid, milliseconds(5000))) {
+    complain(v.name, "processes of its session did not exit after SIGKILL");
     return exit_failure;
   }
   daemonkit::remove_stale_pidfile(v.paths.pidfile, v.pid);
