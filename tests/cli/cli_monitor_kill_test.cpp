@@ -47,7 +47,7 @@ class cli_monitor_kill : public cli_fixture {
     EXPECT_TRUE(wait_lines(logfile(name), "started"));
     std::vector<pid_t> tree;
     for (pid_t p : descendants_of(monitor)) {
-      if (comm_of(p) != "daemonkit-keep") tree.push_back(p);
+      if (!is_keeper(monitor, p)) tree.push_back(p);
     }
     EXPECT_EQ(tree.size(), expected_size) << describe_processes(tree);
     fd_guard fd(open_pidfd(monitor));

@@ -98,6 +98,8 @@ TEST_F(cli_programs, a_shell_script_using_systemd_notify_shows_its_status) {
                          std::string(test_child_path) + " pause\n");
   ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
   pid_t pid = start("sn", {script}, {"--ready", "notify", "--ready-timeout", "20s"});
+  // The script execs the helper after notifying; "ready" says it has.
+  ASSERT_TRUE(wait_lines(logfile("sn"), "ready"));
   EXPECT_EQ(comm_of(pid), "dk_test_child");
   auto s = dk({"status", "sn"});
   EXPECT_EQ(s.exit_code(), 0) << describe(s);

@@ -71,9 +71,15 @@ TEST_F(cli_run, a_run_service_is_a_service_like_any_other) {
   auto run = dk_spawn({"run", "--name", "fg", "--", test_child_path, "pause"});
   line_reader out(run.out.get());
   ASSERT_EQ(out.next(10s), "ready");
-  pid_t pid = pidfile_pid("fg");
+  // The service can say "ready" before its monitor rewrote the pidfile from
+  // its own pid to the service's (run has no readiness handshake): wait for it.
+  pid_t pid = 0;
+  ASSERT_TRUE(wait_state_dir([&] {
+    pid = pidfile_pid("fg");
+    auto st = read_stat(pid);
+    return pid != run.pid && st && st->ppid == run.pid;
+  }));
   EXPECT_EQ(monitor_of("fg"), run.pid);
-  EXPECT_EQ(read_stat(pid)->ppid, run.pid);
 
   auto s = dk({"status", "fg"});
   EXPECT_EQ(s.exit_code(), 0) << describe(s);

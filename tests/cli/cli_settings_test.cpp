@@ -74,7 +74,7 @@ TEST_F(cli_settings, defaults_are_root_directory_umask_022_and_the_callers_envir
   o.cwd = tmp.path();
   o.umask = 077;
   o.set_env.push_back("DK_CLI_MARKER=from-caller");
-  pid_t pid = start_child("def", {"pause"}, {}, o);
+  pid_t pid = start_ready("def", {"pause"}, {}, o);
   EXPECT_EQ(cwd_of(pid), "/");
   EXPECT_EQ(umask_of(pid), 022u);
   EXPECT_EQ(env_var(pid, "DK_CLI_MARKER"), "from-caller");
@@ -85,7 +85,7 @@ TEST_F(cli_settings, defaults_are_root_directory_umask_022_and_the_callers_envir
 TEST_F(cli_settings, chdir_umask_env_nice_and_rlimit_are_applied) {
   std::string dir = tmp.file("work");
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
-  pid_t pid = start_child("set", {"pause"},
+  pid_t pid = start_ready("set", {"pause"},
                           {"--chdir", dir, "--umask", "027", "--env", "A=1", "--env", "B=two words", "--nice", "5",
                            "--rlimit", "nofile=123"});
   EXPECT_EQ(cwd_of(pid), dir);
@@ -97,7 +97,7 @@ TEST_F(cli_settings, chdir_umask_env_nice_and_rlimit_are_applied) {
 }
 
 TEST_F(cli_settings, rlimit_takes_a_separate_hard_limit) {
-  pid_t pid = start_child("lim", {"pause"}, {"--rlimit", "nofile=100:200"});
+  pid_t pid = start_ready("lim", {"pause"}, {"--rlimit", "nofile=100:200"});
   EXPECT_EQ(nofile_of(pid), (std::pair<std::string, std::string>{"100", "200"}));
 }
 
@@ -105,7 +105,7 @@ TEST_F(cli_settings, a_relative_chdir_is_relative_to_the_callers_directory) {
   ASSERT_EQ(::mkdir(tmp.file("sub").c_str(), 0755), 0);
   command_options o;
   o.cwd = tmp.path();
-  pid_t pid = start_child("rel", {"pause"}, {"--chdir", "sub"}, o);
+  pid_t pid = start_ready("rel", {"pause"}, {"--chdir", "sub"}, o);
   EXPECT_EQ(cwd_of(pid), tmp.file("sub"));
 }
 
@@ -120,14 +120,14 @@ TEST_F(cli_settings, a_missing_chdir_fails_the_start_with_the_reason) {
 TEST_F(cli_settings, env_file_then_env_in_that_order_and_clear_env) {
   std::string file = tmp.file("env");
   write_file(file, "# a comment\nA=from-file\nexport B=\"quoted value\"\n\nC=kept\n");
-  pid_t pid = start_child("ef", {"pause"}, {"--env-file", file, "--env", "A=from-option"});
+  pid_t pid = start_ready("ef", {"pause"}, {"--env-file", file, "--env", "A=from-option"});
   EXPECT_EQ(env_var(pid, "A"), "from-option");
   EXPECT_EQ(env_var(pid, "B"), "quoted value");
   EXPECT_EQ(env_var(pid, "C"), "kept");
 
   command_options o;
   o.set_env.push_back("DK_CLI_MARKER=from-caller");
-  pid_t clean = start_child("clear", {"pause"}, {"--clear-env", "--env", "ONLY=this"}, o);
+  pid_t clean = start_ready("clear", {"pause"}, {"--clear-env", "--env", "ONLY=this"}, o);
   auto env = environ_of(clean);
   std::sort(env.begin(), env.end());
   ASSERT_EQ(env.size(), 2u) << ::testing::PrintToString(env);
@@ -140,7 +140,7 @@ TEST_F(cli_settings, user_runs_the_service_as_that_user_and_group) {
   struct passwd* pw = ::getpwnam("nobody");
   ASSERT_NE(pw, nullptr);
   std::string uid = std::to_string(pw->pw_uid), gid = std::to_string(pw->pw_gid);
-  pid_t pid = start_child("usr", {"pause"}, {"--user", "nobody"});
+  pid_t pid = start_ready("usr", {"pause"}, {"--user", "nobody"});
   EXPECT_EQ(status_field(pid, "Uid"), uid + "\t" + uid + "\t" + uid + "\t" + uid);
   EXPECT_EQ(status_field(pid, "Gid"), gid + "\t" + gid + "\t" + gid + "\t" + gid);
   EXPECT_EQ(status_field(pid, "Groups"), gid + " ") << "supplementary groups are nobody's, not root's";
@@ -150,7 +150,7 @@ TEST_F(cli_settings, user_runs_the_service_as_that_user_and_group) {
 
   struct group* gr = ::getgrnam("nogroup");
   ASSERT_NE(gr, nullptr);
-  pid_t pid2 = start_child("usrgrp", {"pause"}, {"--user", "nobody:nogroup"});
+  pid_t pid2 = start_ready("usrgrp", {"pause"}, {"--user", "nobody:nogroup"});
   EXPECT_EQ(status_field(pid2, "Gid")->substr(0, std::to_string(gr->gr_gid).size() + 1),
             std::to_string(gr->gr_gid) + "\t");
 }
@@ -161,7 +161,7 @@ TEST_F(cli_settings, the_service_has_only_stdio_open_whatever_the_caller_had) {
   fd_guard m(::open(marker.c_str(), O_RDONLY | O_CLOEXEC));
   command_options o;
   o.inherit_fds = {{m.get(), 3}, {m.get(), 9}, {m.get(), 1023}};
-  pid_t pid = start_child("fds", {"pause"}, {}, o);
+  pid_t pid = start_ready("fds", {"pause"}, {}, o);
   auto fds = fds_of(pid);
   ASSERT_EQ(fds.size(), 3u) << describe_fds(fds);
   EXPECT_EQ(fds[0], "/dev/null");
@@ -184,6 +184,7 @@ TEST_F(cli_settings, with_fd_readiness_the_ready_fd_is_the_only_extra_one) {
   o.inherit_fds = {{devnull.get(), 3}, {devnull.get(), 1023}};
   pid_t pid = start("fd5", {"/bin/sh", "-c", "echo >&5; exec " + std::string(test_child_path) + " pause"},
                     {"--ready", "fd:5"}, o);
+  ASSERT_TRUE(wait_lines(logfile("fd5"), "ready"));  // past the dynamic loader
   auto fds = fds_of(pid);
   std::set<int> numbers;
   for (const auto& [fd, target] : fds) numbers.insert(fd);
@@ -194,7 +195,7 @@ TEST_F(cli_settings, signals_are_neither_blocked_nor_ignored_even_if_the_caller_
   command_options o;
   o.ignore_signals = {SIGPIPE, SIGHUP, SIGINT};
   o.block_signals = {SIGTERM, SIGUSR1, SIGCHLD};
-  pid_t pid = start_child("sigs", {"pause"}, {}, o);
+  pid_t pid = start_ready("sigs", {"pause"}, {}, o);
   EXPECT_EQ(signal_mask(pid, "SigBlk"), 0u);
   EXPECT_EQ(signal_mask(pid, "SigIgn"), 0u);
 

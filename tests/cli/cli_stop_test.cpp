@@ -14,7 +14,7 @@ class cli_stop : public cli_fixture {
   std::vector<pid_t> service_tree(pid_t monitor) {
     std::vector<pid_t> out;
     for (pid_t p : descendants_of(monitor)) {
-      if (comm_of(p) != "daemonkit-keep") out.push_back(p);
+      if (!is_keeper(monitor, p)) out.push_back(p);
     }
     return out;
   }
@@ -135,8 +135,9 @@ TEST_F(cli_stop, kill_mode_process_stops_only_the_main_process) {
 }
 
 TEST_F(cli_stop, restart_starts_a_new_instance_with_the_stored_options) {
-  pid_t old = start_child("svc", {"pause"}, {"--env", "FLAVOUR=mint", "--umask", "027"});
+  pid_t old = start_ready("svc", {"pause"}, {"--env", "FLAVOUR=mint", "--umask", "027"});
   auto r = dk({"restart", "svc"});
+  ASSERT_TRUE(wait_lines(logfile("svc"), "ready", 2));  // the new instance is past its exec
   ASSERT_EQ(r.exit_code(), 0) << describe(r);
   pid_t pid = pidfile_pid("svc");
   EXPECT_EQ(r.out, "svc: stopped (pid " + std::to_string(old) + ")\nsvc: restarted (pid " + std::to_string(pid) + ")\n");

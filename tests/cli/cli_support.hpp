@@ -265,6 +265,24 @@ class cli_fixture : public process_fixture {
     return start(name, mode_and_args, options, o);
   }
 
+  // start_child for a helper mode that prints "ready" (pause, watch-signals,
+  // ignore-term), waiting for that line: start returns once execve
+  // succeeded, but only from the helper's main() on is the process fully
+  // set up (its environ, comm and fds no longer the loader's).
+  pid_t start_ready(const std::string& name, std::vector<std::string> mode_and_args,
+                    const std::vector<std::string>& options = {}, const command_options& o = {}) {
+    pid_t pid = start_child(name, std::move(mode_and_args), options, o);
+    EXPECT_TRUE(wait_lines(logfile(name), "ready")) << name << " never said ready";
+    return pid;
+  }
+
+  // True for the monitor's log keeper: a fork of the monitor (same command
+  // line; its name changes to daemonkit-keep only once it runs).
+  bool is_keeper(pid_t monitor, pid_t p) const {
+    auto st = read_stat(p);
+    return st && st->ppid == monitor && cmdline_of(p) == cmdline_of(monitor);
+  }
+
   std::string pidfile(const std::string& name) const { return state_dir + "/" + name + ".pid"; }
   std::string statefile(const std::string& name) const { return state_dir + "/" + name + ".state"; }
   std::string configfile(const std::string& name) const { return state_dir + "/" + name + ".json"; }
