@@ -123,6 +123,50 @@ TEST_F(cli_programs, systemd_notify_works_for_a_service_run_as_another_user) {
   EXPECT_EQ(state("snu")["status_text"], "as nobody");
 }
 
+// A classic forking daemon: the script starts the real server in the
+// background, names it with MAINPID (systemd-notify --pid) and exits.
+TEST_F(cli_programs, a_forking_script_hands_over_to_the_pid_it_names) {
+  if (!exists(systemd_notify)) GTEST_SKIP() << systemd_notify << " is not installed";
+  std::string script = tmp.file("fork.sh");
+  write_file(script, "#!/bin/sh\n" + std::string(test_child_path) +
+                         " pause &\nsystemd-notify --ready --pid=$! --status=forked\nexit 0\n");
+  ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+  auto r = dk({"start", "--name", "fk", "--ready", "notify", "--", script});
+  ASSERT_EQ(r.exit_code(), 0) << describe(r);
+  pid_t monitor = monitor_of("fk");
+  ASSERT_TRUE(wait_lines(logfile("fk"), "ready"));  // the server is past its exec
+  // The pidfile moves to the server once the monitor took it over.
+  pid_t server = 0;
+  ASSERT_TRUE(wait_state_dir([&] {
+    server = pidfile_pid("fk");
+    auto tree = descendants_of(monitor);
+    return std::find(tree.begin(), tree.end(), server) != tree.end() && comm_of(server) == "dk_test_child";
+  })) << read_file(pidfile("fk")).value_or("");
+  auto s = dk({"status", "fk"});
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  EXPECT_TRUE(contains(s.out, "fk: running (pid " + std::to_string(server) + ")")) << s.out;
+  auto stop = dk({"stop", "fk"});
+  EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
+  EXPECT_FALSE(is_alive(server));
+}
+
+TEST_F(cli_programs, extend_timeout_usec_gives_a_slow_start_more_time) {
+  if (!exists(systemd_notify)) GTEST_SKIP() << systemd_notify << " is not installed";
+  std::string fifo = tmp.file("go");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string script = "systemd-notify EXTEND_TIMEOUT_USEC=30000000; echo extended; read x < " + fifo +
+                       "; systemd-notify --ready; exec " + test_child_path + " pause";
+  auto starter = dk_spawn({"start", "--name", "slow", "--ready", "notify", "--ready-timeout", "1s", "--", "/bin/sh",
+                           "-c", script});
+  ASSERT_TRUE(wait_lines(logfile("slow"), "extended"));
+  // Well past the original 1s, start is still waiting (it has 30s now).
+  EXPECT_FALSE(fd_ready(starter.pidfd.get(), 2s)) << "start gave up at the original --ready-timeout";
+  fd_guard go(::open(fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  ASSERT_EQ(::write(go.get(), "go\n", 3), 3);
+  auto r = finish(starter, 20s);
+  EXPECT_EQ(r.exit_code(), 0) << describe(r);
+}
+
 TEST_F(cli_programs, a_shell_master_with_workers_and_a_setsid_worker_is_stopped_completely) {
   const std::string child = test_child_path;
   // The master forwards TERM to its ordinary workers and waits for them; the
