@@ -162,6 +162,19 @@ TEST_F(cli_start, ready_timeout_fails_the_start_and_leaves_nothing_running) {
   EXPECT_EQ(s.exit_code(), 1) << describe(s);
 }
 
+TEST_F(cli_start, stop_while_starting_fails_the_waiting_start) {
+  auto starter = dk_spawn({"start", "--name", "st", "--ready", "notify", "--", test_child_path, "pause"});
+  ASSERT_TRUE(wait_lines(logfile("st"), "ready"));  // running, but it never sends READY=1
+  ASSERT_TRUE(wait_state("st", "state", "starting"));
+  auto stop = dk({"stop", "st"});
+  EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
+  auto r = finish(starter, 10s);
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_EQ(r.err, "daemonkit: st: stopped before it was ready\n");
+  auto s = dk({"status", "st"});
+  EXPECT_EQ(s.exit_code(), 3) << describe(s);
+}
+
 TEST_F(cli_start, fd_readiness_waits_for_a_newline_on_the_named_fd) {
   std::string script = "echo before; echo >&5; exec " + std::string(test_child_path) + " pause";
   pid_t pid = start("fdr", {"/bin/sh", "-c", script}, {"--ready", "fd:5"});
