@@ -148,6 +148,7 @@ class monitor {
   std::int64_t main_started_at_ = 0;
   std::int64_t monitor_started_at_ = unix_now();
   std::string status_text_;
+  int start_failure_code_ = 1;     // run's exit code when the service never started
   bool reloading_ = false;         // RELOADING=1 seen, READY=1 not yet
   bool stopping_announced_ = false;  // STOPPING=1 seen from this instance
   std::string partial_line_;
@@ -326,19 +327,6 @@ result<spawn_options> monitor::build_spawn() {
     if (e.rfind("NOTIFY_SOCKET=", 0) != 0) so.env.push_back(e);
   }
   if (cfg_.ready == ready_mode::notify) so.env.push_back("NOTIFY_SOCKET=" + notify_addr_);
-  if (change_identity_) {
-    // As login(1) would: the service sees its own user, not the caller's.
-    auto set = [&](const std::string& key, const std::string& value) {
-      std::string prefix = key + "=";
-      auto it = std::find_if(so.env.begin(), so.env.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
-      if (it != so.env.end()) *it = prefix + value;
-      else so.env.push_back(prefix + value);
-    };
-    set("HOME", creds_.home);
-    set("USER", creds_.name);
-    set("LOGNAME", creds_.name);
-    if (!creds_.shell.empty()) set("SHELL", creds_.shell);
-  }
   so.working_directory = cfg_.working_directory;
   so.umask = cfg_.umask;
   so.chroot = cfg_.chroot;
@@ -417,6 +405,9 @@ void monitor::spawn_service() {
   tracker_.started(now);
   if (!p) {
     std::string why = p.err().message();
+    // As a shell reports it: 127 when the program could not be executed,
+    // 126 when setting up its process failed (run exits with this).
+    start_failure_code_ = why.rfind("cannot execute", 0) == 0 ? 127 : 126;
     if (launcher_pending_) {
       fail_start(why);
       return;
@@ -862,7 +853,7 @@ int monitor::run() {
   main_ = process();
   publish();
   lock_.release();
-  if (opts_.foreground) return last_exit_ ? last_exit_->shell_code() : (failed_ ? 1 : 0);
+  if (opts_.foreground) return last_exit_ ? last_exit_->shell_code() : (failed_ ? start_failure_code_ : 0);
   return failed_ ? 1 : 0;
 }
 

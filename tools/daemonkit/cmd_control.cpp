@@ -266,6 +266,7 @@ int cmd_reopen(const common_options& o, const std::string& name) {
     complain(name, r.err().message());
     return exit_failure;
   }
+  std::printf("%s: reopening logs\n", name.c_str());
   return exit_ok;
 }
 

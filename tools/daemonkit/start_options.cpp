@@ -1,6 +1,7 @@
 #include "start_options.hpp"
 
 #include <charconv>
+#include <optional>
 #include <unistd.h>
 
 #include "daemonkit/credentials.hpp"
@@ -171,6 +172,7 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
   auto um = daemonkit::parse_umask(a.umask);
   if (!um) return bad("--umask", um.err().message());
   c.umask = static_cast<int>(*um);
+  std::optional<daemonkit::credentials> identity;
   if (!a.user.empty()) {
     auto spec = daemonkit::parse_user_spec(a.user);
     if (!spec) return bad("--user", spec.err().message());
@@ -178,6 +180,7 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
     if (!creds) return bad("--user", creds.err().message());
     if (::geteuid() != 0 && creds->uid != ::geteuid()) return bad("--user", "only root can run a service as another user");
     c.user = a.user;
+    identity = std::move(*creds);
   }
   c.chroot = absolute(a.chroot);
   if (!a.nice.empty() && (!parse_int(a.nice, c.nice) || c.nice < -40 || c.nice > 40)) {
@@ -194,6 +197,14 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) c.env.emplace_back(*e);
   } else {
     c.env.emplace_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  }
+  if (identity) {
+    // As login(1) would: the service sees its own user, not the caller's;
+    // --env and --env-file below may still override these.
+    set_var(c.env, "HOME=" + identity->home);
+    set_var(c.env, "USER=" + identity->name);
+    set_var(c.env, "LOGNAME=" + identity->name);
+    if (!identity->shell.empty()) set_var(c.env, "SHELL=" + identity->shell);
   }
   for (const auto& f : a.env_files) {
     auto vars = daemonkit::read_env_file(f);
