@@ -1,0 +1,341 @@
+// A monitor SIGKILLed at any point (during start, during respawn, during log
+// rotation under a fast writer, during stop) never duplicates its service,
+// leaves it stoppable, and leaves no pidfile naming a dead or foreign process.
+//
+// Kill points are chosen by events, not by timing: the k-th change the
+// monitor makes in the state or log directory, swept over k, or a state the
+// monitor published. The kill lands just after that change, wherever the
+// monitor has got to by then.
+#include <gtest/gtest.h>
+
+#include "fault_support.hpp"
+
+namespace {
+
+using namespace dk_fault;
+
+class monitor_kill : public fault_fixture {
+ protected:
+  // The process holding a lock on any file in the state directory: the
+  // monitor, from the moment it locks its temporary pidfile.
+  pid_t find_monitor() const {
+    for (const auto& f : dir_entries(state_dir)) {
+      pid_t holder = lock_holder(state_dir + "/" + f);
+      if (holder > 0) return holder;
+    }
+    return 0;
+  }
+
+  // SIGKILLs the process behind pidfd and waits until it is gone.
+  static void kill_now(int pidfd) {
+    ASSERT_EQ(send_signal_pidfd(pidfd, SIGKILL), 0) << std::strerror(errno);
+    ASSERT_TRUE(wait_exit(pidfd, 10s));
+  }
+
+  // After the monitor of service "s" died: at most one instance runs; a new
+  // start refuses while one does (or starts one only once the old one is
+  // gone); stop exits 0 and leaves nothing; status then says not running and
+  // no pidfile is left. `comm` names the service's main process.
+  void expect_recovers(const std::string& comm, const std::vector<std::string>& start_args) {
+    auto before = live_processes_named(comm);
+    EXPECT_LE(before.size(), 1U) << "duplicated service:\n" << describe_processes(before);
+    std::vector<fd_guard> pinned;
+    for (pid_t p : before) pinned.emplace_back(open_pidfd(p));
+
+    auto again = dk(start_args);
+    if (again.exit_code() == 0) {
+      for (const auto& fd : pinned) {
+        EXPECT_TRUE(!fd.valid() || has_exited(fd.get()))
+            << "a second instance was started while the first still ran:\n" << describe(again)
+            << describe_processes(live_processes_named(comm));
+      }
+    } else {
+      EXPECT_EQ(again.exit_code(), 1) << describe(again);
+      EXPECT_TRUE(contains(again.err, "already running")) << describe(again);
+    }
+    auto during = live_processes_named(comm);
+    EXPECT_LE(during.size(), 1U) << "duplicated service:\n" << describe_processes(during);
+
+    auto stop = dk({"stop", "--timeout", "2s", "s"});
+    EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
+    auto left = wait_no_descendants(10s);
+    EXPECT_TRUE(left.empty()) << "left after stop:\n" << describe_processes(left);
+    if (!left.empty()) kill_and_reap_descendants();  // so the next round starts clean
+    auto status = dk({"status", "s"});
+    EXPECT_NE(status.exit_code(), 0) << describe(status);
+    EXPECT_FALSE(contains(status.out, ": running")) << describe(status);
+    if (exists(pidfile("s"))) {
+      // Never locked, never naming a live process...
+      EXPECT_EQ(lock_holder(pidfile("s")), 0);
+      pid_t named = static_cast<pid_t>(to_long(read_file(pidfile("s")).value_or("").substr(0, 10), 0));
+      EXPECT_FALSE(named > 1 && is_alive(named)) << "the pidfile names a live process:\n"
+                                                 << describe_processes({named});
+      // ...and, once the bug below is fixed, not there at all.
+      // known bug: stop of a service whose monitor and service are both gone
+      // leaves NAME.pid behind (see stop_removes_the_pidfile_a_killed_monitor_left).
+      EXPECT_TRUE(skip_known_bugs()) << "pidfile left after stop: '" << read_file(pidfile("s")).value_or("")
+                                     << "'\n" << describe(status);
+    }
+    reap_exited_children();
+  }
+
+  // Stops the monitor (SIGSTOP) where it is, for a look at how far it got.
+  static void freeze(pid_t monitor, int pidfd) {
+    send_signal_pidfd(pidfd, SIGSTOP);
+    ASSERT_TRUE(wait_until([&] { return has_exited(pidfd) || read_stat(monitor)->state == 'T'; }, 10s));
+  }
+
+  // Between spawning the service and publishing its pid in NAME.state:
+  // the monitor has a child besides its keeper (forked before the service)
+  // that the state file does not name yet.
+  bool spawned_but_unpublished(pid_t monitor) const {
+    auto kids = children_of(monitor);
+    if (kids.size() < 2) return false;
+    auto st = state("s");
+    pid_t published = st["monitor_pid"] == std::to_string(monitor) ? static_cast<pid_t>(to_long(st["pid"])) : 0;
+    return std::find(kids.begin(), kids.end(), published) == kids.end();
+  }
+};
+
+// Killed at the k-th change in the state directory after start began: in
+// the middle of acquiring the pidfile, writing the config, spawning, or
+// publishing the state; the last points fall after start returned. The
+// monitor is frozen (SIGSTOP) at the kill point, so where it got to can be
+// seen before it dies.
+TEST_F(monitor_kill, during_start_at_every_step) {
+  const std::vector<std::string> args{"start", "--name", "s", "--", test_child_path, "pause"};
+  ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
+  for (int k = 1; k <= 18; ++k) {
+    SCOPED_TRACE("killed at change " + std::to_string(k));
+    dir_watch watch(state_dir);
+    auto starter = dk_spawn(args);
+    fd_guard monitor_fd;
+    pid_t monitor = 0;
+    for (int seen = 0; !monitor_fd.valid();) {
+      auto change = watch.next(10s, starter.pidfd.get());
+      if (change) ++seen;
+      if (seen < k && change) continue;
+      monitor = find_monitor();
+      if (monitor > 0) monitor_fd.reset(open_pidfd(monitor));
+      if (!change && !monitor_fd.valid()) break;  // start is over and nothing holds a lock
+    }
+    ASSERT_TRUE(monitor_fd.valid()) << "no monitor seen";
+    freeze(monitor, monitor_fd.get());
+    if (spawned_but_unpublished(monitor) && skip_known_bugs()) {
+      // known bug: a monitor killed after spawning the service but before
+      // publishing its pid in NAME.state orphans the service: status says
+      // not running, start starts a second instance, stop cannot stop the
+      // first (see between_spawning_the_service_and_publishing_it). Until
+      // fixed, this kill point moves past the publication.
+      send_signal_pidfd(monitor_fd.get(), SIGCONT);
+      ASSERT_TRUE(wait_state_dir([&] { return !spawned_but_unpublished(monitor); }));
+    }
+    kill_now(monitor_fd.get());
+    auto r = finish(starter, 30s);
+    // Killed before it was ready, start says so; after, start succeeded.
+    if (r.exit_code() != 0) {
+      EXPECT_EQ(r.exit_code(), 1) << describe(r);
+      EXPECT_TRUE(contains(r.err, "before it was ready")) << describe(r);
+    }
+    expect_recovers("dk_test_child", args);
+  }
+}
+
+// The kill point the sweep above steps over while the bug stands: the
+// service spawned, its pid not yet published.
+TEST_F(monitor_kill, between_spawning_the_service_and_publishing_it) {
+  // known bug: the service is orphaned: NAME.state does not name it, so
+  // status says "not running (stopped)", a new start runs a second instance
+  // and stop stops only that one. Reproducer (kills the monitor at its
+  // rename of NAME.state.tmp, its 2nd rename(), just after the spawn):
+  //   strace -f -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=2 daemonkit start --name s -- sleep 1000 &
+  //   daemonkit status s                     # not running (stopped), exit 3; sleep runs, s.pid names it
+  //   daemonkit start --name s -- sleep 1000 # exit 0: a second sleep
+  //   daemonkit stop s                       # stops the second only
+  if (skip_known_bugs()) GTEST_SKIP() << "known bug: a monitor killed between spawn and publish orphans the service";
+  // strace's fault injection hits the exact syscall, which no outside
+  // observer can: the monitor's 2nd rename() is that of NAME.state.tmp (the
+  // 1st is NAME.json's), and it comes just after the spawn.
+  const std::string strace = "/usr/bin/strace";
+  if (::access(strace.c_str(), X_OK) != 0) GTEST_SKIP() << "needs " << strace;
+  const std::vector<std::string> args{"start", "--name", "s", "--", test_child_path, "pause"};
+  auto starter = spawn_command({strace, "-f", "-o", "/dev/null", "-e", "trace=rename", "-e",
+                                "inject=rename:signal=KILL:when=2", tool_path, "start", "--name", "s", "--",
+                                test_child_path, "pause"},
+                               env());
+  // strace stays until its last tracee (the service) is gone; the start
+  // it ran is over once the monitor is: the pidfile is no longer locked.
+  ASSERT_TRUE(wait_state_dir([&] { return exists(pidfile("s")) && lock_holder(pidfile("s")) == 0; }));
+  ASSERT_TRUE(wait_until([&] { return !live_processes_named("dk_test_child").empty(); }, 10s));
+  expect_recovers("dk_test_child", args);
+  (void)finish(starter, 10s);
+}
+
+// Killed while start waits for readiness (--ready notify, never sent).
+TEST_F(monitor_kill, while_start_waits_for_readiness) {
+  const std::vector<std::string> args{"start", "--name", "s", "--ready", "notify", "--", test_child_path, "pause"};
+  ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
+  auto starter = dk_spawn(args);
+  ASSERT_TRUE(wait_until([&] { return count_lines(logfile("s"), "ready") == 1; }, 10s,
+                         events().changes_in(log_dir)));
+  ASSERT_EQ(state("s")["state"], "starting");
+  fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+  ASSERT_TRUE(monitor_fd.valid());
+  kill_now(monitor_fd.get());
+  auto r = finish(starter, 30s);
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_TRUE(contains(r.err, "s: ")) << describe(r);
+  expect_recovers("dk_test_child", args);
+}
+
+// Killed during respawn: just after the k-th restart was published, and
+// while it waits out a backoff.
+TEST_F(monitor_kill, during_respawn) {
+  const std::vector<std::string> args{"start", "--name", "s", "--respawn", "--respawn-max-delay", "20ms", "--",
+                                      test_child_path, "exit", "1"};
+  for (int k = 1; k <= 6; ++k) {
+    SCOPED_TRACE("killed after restart " + std::to_string(k));
+    auto r = dk(args);
+    ASSERT_EQ(r.exit_code(), 0) << describe(r);
+    fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+    ASSERT_TRUE(monitor_fd.valid());
+    ASSERT_TRUE(wait_state_dir([&] { return restarts("s") >= k; }));
+    kill_now(monitor_fd.get());
+    expect_recovers("dk_test_child", args);
+  }
+  SCOPED_TRACE("killed in backoff");
+  auto r = dk({"start", "--name", "s", "--respawn", "--respawn-max-delay", "5s", "--", test_child_path, "exit", "1"});
+  ASSERT_EQ(r.exit_code(), 0) << describe(r);
+  fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+  ASSERT_TRUE(wait_state_dir([&] { return state("s")["state"] == "backoff"; }));
+  kill_now(monitor_fd.get());
+  expect_recovers("dk_test_child", args);
+}
+
+// Killed at the k-th rotation of the log of a service writing as fast as it
+// can: the service survives (the keeper takes over its output, so it gets
+// no SIGPIPE), is not duplicated, and stops.
+TEST_F(monitor_kill, during_log_rotation_under_a_fast_writer) {
+  const std::vector<std::string> args{"start",   "--name", "s",          "--log-max-size",
+                                      "64K",     "--log-keep", "2",      "--",
+                                      "/usr/bin/yes", std::string(200, 'y')};
+  for (int k = 1; k <= 4; ++k) {
+    SCOPED_TRACE("killed at rotation " + std::to_string(k));
+    dir_watch watch(log_dir);
+    auto r = dk(args);
+    ASSERT_EQ(r.exit_code(), 0) << describe(r);
+    pid_t pid = service_pid_in(r.out);
+    fd_guard service_fd(open_pidfd(pid));
+    fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+    ASSERT_TRUE(monitor_fd.valid());
+    for (int rotations = 0; rotations < k;) {
+      auto change = watch.next(10s);
+      ASSERT_TRUE(change.has_value()) << "no rotation within 10s";
+      if (*change == ".s.log.new") ++rotations;
+    }
+    kill_now(monitor_fd.get());
+    // Still writing, through the keeper: the log keeps changing.
+    auto size = [&] {
+      struct stat st {};
+      return ::stat(logfile("s").c_str(), &st) == 0 ? st.st_size : -1;
+    };
+    auto at_kill = size();
+    EXPECT_TRUE(wait_until([&] { return size() != at_kill; }, 10s, events().changes_in(log_dir)))
+        << "nothing written to the log after the monitor died";
+    EXPECT_FALSE(has_exited(service_fd.get())) << "the service died with its monitor";
+    auto status = dk({"status", "s"});
+    EXPECT_EQ(status.exit_code(), 0) << describe(status);
+    EXPECT_TRUE(contains(status.out, "unsupervised")) << describe(status);
+    expect_recovers("yes", args);
+    auto logs = dir_entries(log_dir);
+    EXPECT_EQ(logs, (std::vector<std::string>{"s.log", "s.log.1", "s.log.2"})) << join(logs);
+  }
+}
+
+// Killed during stop, at the k-th change the stop makes in the state
+// directory, with a service that exits on TERM.
+TEST_F(monitor_kill, during_stop) {
+  const std::vector<std::string> args{"start", "--name", "s", "--", test_child_path, "pause"};
+  for (int k = 1; k <= 4; ++k) {
+    SCOPED_TRACE("killed at change " + std::to_string(k) + " of the stop");
+    auto r = dk(args);
+    ASSERT_EQ(r.exit_code(), 0) << describe(r);
+    fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+    ASSERT_TRUE(monitor_fd.valid());
+    dir_watch watch(state_dir);
+    auto stopper = dk_spawn({"stop", "s"});
+    for (int seen = 0; seen < k && watch.next(10s, monitor_fd.get());) ++seen;
+    send_signal_pidfd(monitor_fd.get(), SIGKILL);
+    ASSERT_TRUE(wait_exit(monitor_fd.get(), 10s));
+    auto s = finish(stopper, 30s);
+    EXPECT_EQ(s.exit_code(), 0) << describe(s);
+    expect_recovers("dk_test_child", args);
+  }
+}
+
+// A service that ignores TERM, its monitor killed while it waits out the
+// stop timeout: a second stop still ends it.
+TEST_F(monitor_kill, while_stop_waits_for_a_service_that_ignores_term_and_it_stays_stoppable) {
+  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "30s", "--", test_child_path,
+                                      "ignore-term"};
+  auto r = dk(args);
+  ASSERT_EQ(r.exit_code(), 0) << describe(r);
+  fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+  auto stopper = dk_spawn({"stop", "s"});
+  ASSERT_TRUE(wait_state_dir([&] { return state("s")["state"] == "stopping"; }));
+  kill_now(monitor_fd.get());
+  (void)finish(stopper, 30s);
+  expect_recovers("dk_test_child", args);
+}
+
+// The first stop, whose monitor was killed under it, must not claim success
+// while the service still runs.
+TEST_F(monitor_kill, a_stop_whose_monitor_is_killed_does_not_report_a_running_service_as_stopped) {
+  // known bug: cmd_stop takes the monitor's exit for "stopped" and exits 0,
+  // though a SIGKILLed monitor leaves the service running (unsupervised).
+  // Reproducer:
+  //   daemonkit start --name s --stop-timeout 30s -- dk_test_child ignore-term
+  //   daemonkit stop s & sleep 0.3; kill -9 $(sed -n 's/^monitor_pid=//p' STATE_DIR/s.state); wait
+  //   -> "s: stopped (pid N)", exit 0; `daemonkit status s`: running, unsupervised
+  if (skip_known_bugs()) GTEST_SKIP() << "known bug: stop says stopped when its monitor was killed mid-stop";
+  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "30s", "--", test_child_path,
+                                      "ignore-term"};
+  pid_t pid = start("s", {test_child_path, "ignore-term"}, {"--stop-timeout", "30s"});
+  fd_guard service_fd(open_pidfd(pid));
+  fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+  auto stopper = dk_spawn({"stop", "s"});
+  ASSERT_TRUE(wait_state_dir([&] { return state("s")["state"] == "stopping"; }));
+  kill_now(monitor_fd.get());
+  auto s = finish(stopper, 30s);
+  if (s.exit_code() == 0) {
+    EXPECT_TRUE(has_exited(service_fd.get())) << "stop said stopped, the service runs:\n" << describe(s);
+  } else {
+    EXPECT_EQ(s.out, "") << describe(s);
+    EXPECT_TRUE(contains(s.err, "daemonkit: s: ")) << describe(s);
+  }
+  expect_recovers("dk_test_child", args);
+}
+
+// Monitor and service both gone: stop cleans up the pidfile they left, so
+// nothing names a dead (soon recycled) pid and status says not running.
+TEST_F(monitor_kill, stop_removes_the_pidfile_a_killed_monitor_left) {
+  // known bug: stop says "not running", exit 0, and leaves NAME.pid naming
+  // the dead service; status then says "dead: its monitor is gone and so is
+  // the service", exit 1. Reproducer:
+  //   daemonkit start --name s -- sleep 1000
+  //   kill -9 $(sed -n 's/^monitor_pid=//p' STATE_DIR/s.state); kill $(cat STATE_DIR/s.pid)
+  //   daemonkit stop s; ls STATE_DIR/s.pid; daemonkit status s
+  if (skip_known_bugs()) GTEST_SKIP() << "known bug: stop leaves the pidfile of a dead monitor and service";
+  pid_t pid = start("s", {test_child_path, "pause"});
+  fd_guard service_fd(open_pidfd(pid));
+  fd_guard monitor_fd(open_pidfd(monitor_of("s")));
+  kill_now(monitor_fd.get());
+  kill_now(service_fd.get());
+  auto s = dk({"stop", "s"});
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  EXPECT_FALSE(exists(pidfile("s"))) << "pidfile left: '" << read_file(pidfile("s")).value_or("") << "'";
+  auto status = dk({"status", "s"});
+  EXPECT_EQ(status.exit_code(), 3) << describe(status);
+}
+
+}  // namespace
