@@ -42,5 +42,4 @@ inline std::string ascii_lower(std::string_view s) {
 
 }  // namespace daemonkit::fuzz
 
-#define DAEMONKIT_FUZZ_CHECK(cond) \
-  ((cond) ? static_cast<void>(0) : ::daemonkit::fuzz::fail(__FILE__, __LINE__, #cond))
+#define DAEMONKIT_FUZZ_CHECK(cond) ((cond) ? static_cast<void>(0) : ::daemonkit::fuzz::fail(__FILE__, __LINE__, #cond))

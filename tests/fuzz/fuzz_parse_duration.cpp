@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DAEMONKIT_FUZZ_CHECK(*upper == *d);
 
   const auto ms = d->count();
-  DAEMONKIT_FUZZ_CHECK(ms >= 0);                       // negative durations are rejected
+  DAEMONKIT_FUZZ_CHECK(ms >= 0);                        // negative durations are rejected
   DAEMONKIT_FUZZ_CHECK(ms <= 9'200'000'000'000'000LL);  // the documented cap
 
   // Stable: the value written back in milliseconds parses to the same value.

@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "daemonkit/units.hpp"
 #include "fuzz_check.hpp"
@@ -24,24 +25,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto bytes = daemonkit::parse_size(std::to_string(*n));
   DAEMONKIT_FUZZ_CHECK(bytes && *bytes == *n);
 
-  // A value given with a unit is a whole multiple of that unit.
-  if (!text.empty()) {
-    const char unit = static_cast<char>(text.back() == 'b' || text.back() == 'B'
-                                            ? (text.size() >= 2 ? text[text.size() - 2] : 'b')
-                                            : text.back());
-    std::uint64_t scale = 1;
-    switch (unit) {
-      case 'k': case 'K': scale = 1ULL << 10; break;
-      case 'm': case 'M': scale = 1ULL << 20; break;
-      case 'g': case 'G': scale = 1ULL << 30; break;
-      case 't': case 'T': scale = 1ULL << 40; break;
-      default: break;
-    }
-    DAEMONKIT_FUZZ_CHECK(*n % scale == 0);
-    if (scale == 1ULL << 10) {
-      auto kib = daemonkit::parse_size(std::to_string(*n >> 10) + "K");
-      DAEMONKIT_FUZZ_CHECK(kib && *kib == *n);
-    }
+  // A value given with a unit is a whole multiple of that unit ("10K",
+  // "10KB" and "10KiB" all end in the unit letter once "b"/"ib" is dropped).
+  std::string_view unit = text;
+  if (!unit.empty() && (unit.back() == 'b' || unit.back() == 'B')) unit.remove_suffix(1);
+  if (!unit.empty() && (unit.back() == 'i' || unit.back() == 'I')) unit.remove_suffix(1);
+  std::uint64_t scale = 1;
+  if (!unit.empty()) {
+    const char u = daemonkit::fuzz::ascii_lower(unit.substr(unit.size() - 1))[0];
+    scale = u == 'k' ? 1ULL << 10 : u == 'm' ? 1ULL << 20 : u == 'g' ? 1ULL << 30 : u == 't' ? 1ULL << 40 : 1;
+  }
+  DAEMONKIT_FUZZ_CHECK(*n % scale == 0);
+  if (scale == 1ULL << 10) {
+    auto kib = daemonkit::parse_size(std::to_string(*n >> 10) + "K");
+    DAEMONKIT_FUZZ_CHECK(kib && *kib == *n);
   }
   return 0;
 }
