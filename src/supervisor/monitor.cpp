@@ -399,6 +399,12 @@ std::string monitor::last_output() const {
 }
 
 void monitor::spawn_service() {
+  // Published before the fork: if we are killed between the fork and the
+  // next publish, "starting" with no pid tells status/start/stop to look for
+  // an orphaned instance instead of assuming there is none.
+  state_ = mstate::starting;
+  main_ = process();
+  publish();
   auto so = build_spawn();
   result<process> p = so ? spawn(*so) : result<process>(std::move(so).err());
   auto now = clock::now();

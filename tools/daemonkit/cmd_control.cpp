@@ -64,7 +64,7 @@ daemonkit::result<daemonkit::process> open_service(const service_view& v) {
       return daemonkit::make_error(daemonkit::errc::not_lock_owner,
                                    "pid " + std::to_string(v.pid) + " is not a process of this service; refusing to signal it");
     }
-  } else if (!v.state || !same_process(v.pid, v.state->pid_start_ticks)) {
+  } else if (!same_process(v.pid, v.pid_start_ticks)) {
     return daemonkit::make_error(daemonkit::errc::not_running, "not running");
   }
   return proc;
@@ -94,6 +94,21 @@ bool wait_session_gone(pid_t sid, milliseconds timeout) {
       if (auto proc = daemonkit::process::open(p)) (void)proc->wait_exit(left);
     }
   }
+}
+
+// After the service is gone without its monitor: no stale pidfile naming a
+// pid that will be recycled, and a state that says stopped.
+void mark_stopped(const service_view& v) {
+  auto lock = daemonkit::probe_pidfile(v.paths.pidfile);
+  if (lock && lock->state == daemonkit::pidfile_state::kind::stale) {
+    daemonkit::remove_stale_pidfile(v.paths.pidfile, lock->file_pid);
+  }
+  daemonkit::service_state s = v.state.value_or(daemonkit::service_state{});
+  s.name = v.name;
+  s.state = "stopped";
+  s.pid = 0;
+  s.pid_start_ticks = 0;
+  (void)daemonkit::write_service_state(v.paths.state, s);
 }
 
 int stop_unsupervised(const service_view& v, milliseconds timeout, int stop_signal) {
@@ -135,12 +150,7 @@ int stop_unsupervised(const service_view& v, milliseconds timeout, int stop_sign
     complain(v.name, "processes of its session did not exit after SIGKILL");
     return exit_failure;
   }
-  daemonkit::remove_stale_pidfile(v.paths.pidfile, v.pid);
-  auto s = *v.state;
-  s.state = "stopped";
-  s.pid = 0;
-  s.pid_start_ticks = 0;
-  (void)daemonkit::write_service_state(v.paths.state, s);
+  mark_stopped(v);
   std::printf("%s: stopped (pid %d, was unsupervised)\n", v.name.c_str(), static_cast<int>(v.pid));
   return exit_ok;
 }
@@ -162,6 +172,12 @@ int cmd_stop(const common_options& o, const std::string& name, const std::string
     return stop_unsupervised(*v, timeout.value_or(configured), v->config ? v->config->stop_signal : SIGTERM);
   }
   if (v->what != service_view::kind::supervised) {
+    // A monitor that died with its service leaves a stale pidfile and a state
+    // that says "dead": stopping it means tidying that up.
+    if (v->what == service_view::kind::failed && v->state && v->state->state != "failed" &&
+        v->state->state != "exited") {
+      mark_stopped(*v);
+    }
     std::printf("%s: not running\n", name.c_str());
     return exit_ok;
   }
@@ -175,6 +191,7 @@ int cmd_stop(const common_options& o, const std::string& name, const std::string
     return exit_failure;
   }
   milliseconds t = timeout.value_or(configured);
+  const auto kill_at = std::chrono::steady_clock::now() + t;  // when the monitor escalates to KILL
   int value = static_cast<int>(std::min<long long>(std::max<long long>(t.count(), 1), 0x7fffffff));
   if (auto r = mon->signal_with_value(SIGTERM, value); !r) {
     complain(name, r.err().message());
@@ -186,6 +203,14 @@ int cmd_stop(const common_options& o, const std::string& name, const std::string
   if (!gone || !*gone) {
     complain(name, "monitor (pid " + std::to_string(v->monitor_pid) + ") did not finish stopping the service");
     return exit_failure;
+  }
+  // The monitor's exit normally means the service is gone; but a monitor
+  // killed mid-stop leaves it running, unsupervised: finish the job.
+  auto after = inspect_service(v->paths.pidfile.substr(0, v->paths.pidfile.rfind('/')), name);
+  if (after.what == service_view::kind::unsupervised) {
+    // The stop signal already went out: keep the original KILL deadline.
+    auto left = std::chrono::duration_cast<milliseconds>(kill_at - std::chrono::steady_clock::now());
+    return stop_unsupervised(after, std::max(left, milliseconds(0)), after.config ? after.config->stop_signal : SIGTERM);
   }
   if (v->pid > 0) std::printf("%s: stopped (pid %d)\n", name.c_str(), static_cast<int>(v->pid));
   else std::printf("%s: stopped\n", name.c_str());

@@ -1,5 +1,10 @@
 #include "service_view.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+
 #include "cli.hpp"
 #include "config_json.hpp"
 #include "daemonkit/pidfile.hpp"
@@ -12,6 +17,48 @@ bool same_process(pid_t pid, std::uint64_t start_ticks) {
   auto st = daemonkit::read_proc_stat(pid);
   return st && st->start_ticks == start_ticks && st->state != 'Z';
 }
+
+namespace {
+
+// A monitor killed between spawning its service and publishing it in
+// NAME.state leaves only the pidfile naming the service. Recognise that
+// service by what every daemonkit service is: the leader of its own session,
+// running the stored command (a suffix of its command line, so a script run
+// through its #! interpreter matches), started within seconds of the pidfile's
+// last write. Returns its start time, which pins its identity from then on.
+// pid looks like an instance of v started at or after `since` (unix time):
+// the leader of its own session, running the stored command (a suffix of its
+// command line, so a script run through its #! interpreter matches).
+std::optional<std::uint64_t> instance_of(const service_view& v, pid_t pid, double since) {
+  if (pid <= 1 || !v.config) return std::nullopt;
+  auto st = daemonkit::read_proc_stat(pid);
+  if (!st || st->state == 'Z' || st->sid != pid) return std::nullopt;
+  double started_unix = static_cast<double>(std::time(nullptr)) - daemonkit::uptime_seconds_of(*st);
+  if (started_unix < since - 2) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::vector<std::string> cmdline;
+  for (std::string arg; std::getline(in, arg, '\0');) cmdline.push_back(arg);
+  const auto& argv = v.config->argv;
+  if (cmdline.size() < argv.size() || !std::equal(argv.rbegin(), argv.rend(), cmdline.rbegin())) return std::nullopt;
+  return st->start_ticks;
+}
+
+// A monitor killed between spawning its service and publishing its pid
+// leaves the service running with nothing naming it. The monitor publishes
+// "starting" (with its own start time) before every spawn, so when that is
+// the last word of a dead monitor, look for the instance it started.
+std::optional<std::pair<pid_t, std::uint64_t>> find_orphan(const service_view& v) {
+  if (!v.state || !v.config) return std::nullopt;
+  const auto& s = v.state->state;
+  if (s != "starting" && s != "running" && s != "backoff" && s != "stopping" && s != "reloading") return std::nullopt;
+  double since = static_cast<double>(v.state->monitor_started_at);
+  for (pid_t p : daemonkit::list_descendants(1)) {
+    if (auto ticks = instance_of(v, p, since)) return std::pair{p, *ticks};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 service_view inspect_service(const std::string& state_dir, const std::string& name) {
   service_view v;
@@ -42,16 +89,23 @@ service_view inspect_service(const std::string& state_dir, const std::string& na
     v.error = st.err().message();
     return v;
   }
+  if (v.state && v.state->pid > 1 && same_process(v.state->pid, v.state->pid_start_ticks)) {
+    v.what = service_view::kind::unsupervised;
+    v.pid = v.state->pid;
+    v.pid_start_ticks = v.state->pid_start_ticks;
+    return v;
+  }
+  if (auto orphan = find_orphan(v)) {
+    v.what = service_view::kind::unsupervised;
+    v.pid = orphan->first;
+    v.pid_start_ticks = orphan->second;
+    return v;
+  }
   if (!v.state) {
     v.what = v.config ? service_view::kind::stopped : service_view::kind::unknown_name;
     return v;
   }
   const auto& s = *v.state;
-  if (s.pid > 1 && same_process(s.pid, s.pid_start_ticks)) {
-    v.what = service_view::kind::unsupervised;
-    v.pid = s.pid;
-    return v;
-  }
   if (s.state == "failed") v.what = service_view::kind::failed;
   else if (s.state == "stopped") v.what = service_view::kind::stopped;
   else if (s.state == "exited") v.what = s.last_exit_code == 0 ? service_view::kind::exited : service_view::kind::failed;

@@ -1,6 +1,7 @@
 // What the tool knows about one service, from its lock, state and options.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -27,6 +28,7 @@ struct service_view {
   service_paths paths;
   pid_t monitor_pid = 0;
   pid_t pid = 0;  // the service's main pid while it runs
+  std::uint64_t pid_start_ticks = 0;  // unsupervised: the start time that identifies pid
   std::optional<daemonkit::service_state> state;
   std::optional<daemonkit::service_config> config;
   std::string error;
