@@ -80,13 +80,26 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
         pos += static_cast<std::uint64_t>(got);
         if (!sink(std::string_view(buf.data(), static_cast<std::size_t>(got)))) return {};
       }
-      // Rotated: the name now points at a new file. Finish the old one (done
-      // above), then switch.
+      // Rotated: the name now points at a new file. The old one is finished
+      // (read to its end above); the next to read is the generation right
+      // after it: if ours is now path.K, that is path.K-1 (path itself for
+      // K = 1), so a follower that fell several rotations behind still reads
+      // every generation in order instead of skipping to the newest.
       struct stat now {};
       if (::stat(path.c_str(), &now) == 0 && now.st_ino != ino) {
-        reopen();
+        std::string next = path;
+        for (int k = 1; k <= 1000; ++k) {
+          struct stat gen {};
+          if (::stat((path + "." + std::to_string(k)).c_str(), &gen) != 0) break;
+          if (gen.st_ino == ino) {
+            next = k == 1 ? path : path + "." + std::to_string(k - 1);
+            break;
+          }
+        }
+        fd.reset(sys::open(next.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
         pos = 0;
-        ino = now.st_ino;
+        struct stat opened {};
+        ino = fd && ::fstat(fd.get(), &opened) == 0 ? opened.st_ino : 0;
         continue;
       }
     } else {
