@@ -51,7 +51,22 @@ result<std::string> read_last_lines(const std::string& path, std::size_t n) {
   return tail.substr(i);
 }
 
-result<void> follow_file(const std::string& path, std::uint64_t from, const std::function<bool(std::string_view)>& sink) {
+namespace {
+// The rotated generation of path (path.1, path.2, ...) that is the file
+// `ino`, or empty.
+std::string find_generation(const std::string& path, ino_t ino) {
+  for (int k = 1; k <= 1000; ++k) {
+    std::string g = path + "." + std::to_string(k);
+    struct stat st {};
+    if (::stat(g.c_str(), &st) != 0) return {};
+    if (st.st_ino == ino) return g;
+  }
+  return {};
+}
+}  // namespace
+
+result<void> follow_file(const std::string& path, std::uint64_t from, const std::function<bool(std::string_view)>& sink,
+                         std::uint64_t inode) {
   unique_fd in(sys::inotify_init());
   if (!in) return system_error("cannot watch log " + path);
   auto slash = path.rfind('/');
@@ -67,6 +82,18 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
   reopen();
   std::vector<char> buf(65536);
   ino_t ino = 0;
+  if (inode != 0) {
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_ino != inode) {
+      // Rotated between the caller's look and ours: start where it looked.
+      std::string g = find_generation(path, static_cast<ino_t>(inode));
+      if (!g.empty()) {
+        fd.reset(sys::open(g.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
+      } else {
+        pos = 0;  // that file is gone: the current one, from its start
+      }
+    }
+  }
   for (;;) {
     if (fd) {
       struct stat st {};
@@ -88,13 +115,10 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
       struct stat now {};
       if (::stat(path.c_str(), &now) == 0 && now.st_ino != ino) {
         std::string next = path;
-        for (int k = 1; k <= 1000; ++k) {
-          struct stat gen {};
-          if (::stat((path + "." + std::to_string(k)).c_str(), &gen) != 0) break;
-          if (gen.st_ino == ino) {
-            next = k == 1 ? path : path + "." + std::to_string(k - 1);
-            break;
-          }
+        std::string ours = find_generation(path, ino);
+        if (!ours.empty()) {
+          int k = std::stoi(ours.substr(path.size() + 1));
+          next = k == 1 ? path : path + "." + std::to_string(k - 1);
         }
         fd.reset(sys::open(next.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
         pos = 0;

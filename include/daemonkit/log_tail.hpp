@@ -18,7 +18,11 @@ result<std::string> read_last_lines(const std::string& path, std::size_t n);
 // file's size to follow only new data), until sink returns false. Follows
 // rotation (the file renamed and recreated) and truncation (copytruncate),
 // waiting on inotify events, never polling.
+// `inode`, when not 0, names the file `from` refers to (as the caller saw it
+// with stat): if path was rotated away in the meantime, following starts in
+// that file, wherever rotation moved it (path.K), instead of at `from` in a
+// newer file.
 result<void> follow_file(const std::string& path, std::uint64_t from,
-                         const std::function<bool(std::string_view)>& sink);
+                         const std::function<bool(std::string_view)>& sink, std::uint64_t inode = 0);
 
 }  // namespace daemonkit

@@ -46,7 +46,7 @@ int cmd_logs(const common_options& o, const std::string& name, long lines, bool 
     std::fwrite(data.data(), 1, data.size(), stdout);
     std::fflush(stdout);
     return !std::ferror(stdout);
-  });
+  }, exists ? static_cast<std::uint64_t>(st.st_ino) : 0);
   if (!r) {
     complain(name, r.err().message());
     return exit_failure;
