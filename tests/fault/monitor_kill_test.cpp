@@ -4,8 +4,8 @@
 //
 // Kill points are chosen by events, not by timing: the k-th change the
 // monitor makes in the state or log directory, swept over k, or a state the
-// monitor published. The kill lands just after that change, wherever the
-// monitor has got to by then.
+// monitor published. During start the monitor is frozen (SIGSTOP) at the
+// change, so the kill lands exactly there; elsewhere it lands just after.
 #include <gtest/gtest.h>
 
 #include "fault_support.hpp"
@@ -56,7 +56,7 @@ class monitor_kill : public fault_fixture {
     auto during = live_processes_named(comm);
     EXPECT_LE(during.size(), 1U) << "duplicated service:\n" << describe_processes(during);
 
-    auto stop = dk({"stop", "--timeout", "2s", "s"});
+    auto stop = dk({"stop", "--timeout", "1s", "s"});
     EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
     auto left = wait_no_descendants(10s);
     EXPECT_TRUE(left.empty()) << "left after stop:\n" << describe_processes(left);
@@ -64,18 +64,8 @@ class monitor_kill : public fault_fixture {
     auto status = dk({"status", "s"});
     EXPECT_NE(status.exit_code(), 0) << describe(status);
     EXPECT_FALSE(contains(status.out, ": running")) << describe(status);
-    if (exists(pidfile("s"))) {
-      // Never locked, never naming a live process...
-      EXPECT_EQ(lock_holder(pidfile("s")), 0);
-      pid_t named = static_cast<pid_t>(to_long(read_file(pidfile("s")).value_or("").substr(0, 10), 0));
-      EXPECT_FALSE(named > 1 && is_alive(named)) << "the pidfile names a live process:\n"
-                                                 << describe_processes({named});
-      // ...and, once the bug below is fixed, not there at all.
-      // known bug: stop of a service whose monitor and service are both gone
-      // leaves NAME.pid behind (see stop_removes_the_pidfile_a_killed_monitor_left).
-      EXPECT_TRUE(skip_known_bugs()) << "pidfile left after stop: '" << read_file(pidfile("s")).value_or("")
-                                     << "'\n" << describe(status);
-    }
+    EXPECT_FALSE(exists(pidfile("s"))) << "pidfile left after stop: '" << read_file(pidfile("s")).value_or("")
+                                       << "'\n" << describe(status);
     reap_exited_children();
   }
 
@@ -84,24 +74,13 @@ class monitor_kill : public fault_fixture {
     send_signal_pidfd(pidfd, SIGSTOP);
     ASSERT_TRUE(wait_until([&] { return has_exited(pidfd) || read_stat(monitor)->state == 'T'; }, 10s));
   }
-
-  // Between spawning the service and publishing its pid in NAME.state:
-  // the monitor has a child besides its keeper (forked before the service)
-  // that the state file does not name yet.
-  bool spawned_but_unpublished(pid_t monitor) const {
-    auto kids = children_of(monitor);
-    if (kids.size() < 2) return false;
-    auto st = state("s");
-    pid_t published = st["monitor_pid"] == std::to_string(monitor) ? static_cast<pid_t>(to_long(st["pid"])) : 0;
-    return std::find(kids.begin(), kids.end(), published) == kids.end();
-  }
 };
 
 // Killed at the k-th change in the state directory after start began: in
 // the middle of acquiring the pidfile, writing the config, spawning, or
 // publishing the state; the last points fall after start returned. The
-// monitor is frozen (SIGSTOP) at the kill point, so where it got to can be
-// seen before it dies.
+// monitor is frozen (SIGSTOP) at the kill point, so that it dies exactly
+// there, not wherever it has got to by the time the kill is sent.
 TEST_F(monitor_kill, during_start_at_every_step) {
   const std::vector<std::string> args{"start", "--name", "s", "--", test_child_path, "pause"};
   ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
@@ -121,15 +100,6 @@ TEST_F(monitor_kill, during_start_at_every_step) {
     }
     ASSERT_TRUE(monitor_fd.valid()) << "no monitor seen";
     freeze(monitor, monitor_fd.get());
-    if (spawned_but_unpublished(monitor) && skip_known_bugs()) {
-      // known bug: a monitor killed after spawning the service but before
-      // publishing its pid in NAME.state orphans the service: status says
-      // not running, start starts a second instance, stop cannot stop the
-      // first (see between_spawning_the_service_and_publishing_it). Until
-      // fixed, this kill point moves past the publication.
-      send_signal_pidfd(monitor_fd.get(), SIGCONT);
-      ASSERT_TRUE(wait_state_dir([&] { return !spawned_but_unpublished(monitor); }));
-    }
     kill_now(monitor_fd.get());
     auto r = finish(starter, 30s);
     // Killed before it was ready, start says so; after, start succeeded.
@@ -141,32 +111,31 @@ TEST_F(monitor_kill, during_start_at_every_step) {
   }
 }
 
-// The kill point the sweep above steps over while the bug stands: the
-// service spawned, its pid not yet published.
+// The kill point the sweep above hits only now and then: the service
+// spawned, its pid not yet published (once an orphan that status called
+// stopped, start duplicated and stop could not stop).
 TEST_F(monitor_kill, between_spawning_the_service_and_publishing_it) {
-  // known bug: the service is orphaned: NAME.state does not name it, so
-  // status says "not running (stopped)", a new start runs a second instance
-  // and stop stops only that one. Reproducer (kills the monitor at its
-  // rename of NAME.state.tmp, its 2nd rename(), just after the spawn):
-  //   strace -f -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=2 daemonkit start --name s -- sleep 1000 &
-  //   daemonkit status s                     # not running (stopped), exit 3; sleep runs, s.pid names it
-  //   daemonkit start --name s -- sleep 1000 # exit 0: a second sleep
-  //   daemonkit stop s                       # stops the second only
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: a monitor killed between spawn and publish orphans the service";
   // strace's fault injection hits the exact syscall, which no outside
-  // observer can: the monitor's 2nd rename() is that of NAME.state.tmp (the
-  // 1st is NAME.json's), and it comes just after the spawn.
+  // observer can: the monitor's first pwrite() is the pidfile's rewrite with
+  // the service's pid, just after the spawn and before the state says so.
   const std::string strace = "/usr/bin/strace";
   if (::access(strace.c_str(), X_OK) != 0) GTEST_SKIP() << "needs " << strace;
   const std::vector<std::string> args{"start", "--name", "s", "--", test_child_path, "pause"};
-  auto starter = spawn_command({strace, "-f", "-o", "/dev/null", "-e", "trace=rename", "-e",
-                                "inject=rename:signal=KILL:when=2", tool_path, "start", "--name", "s", "--",
+  auto starter = spawn_command({strace, "-f", "-o", "/dev/null", "-e", "trace=pwrite64", "-e",
+                                "inject=pwrite64:signal=KILL:when=1", tool_path, "start", "--name", "s", "--",
                                 test_child_path, "pause"},
                                env());
-  // strace stays until its last tracee (the service) is gone; the start
-  // it ran is over once the monitor is: the pidfile is no longer locked.
-  ASSERT_TRUE(wait_state_dir([&] { return exists(pidfile("s")) && lock_holder(pidfile("s")) == 0; }));
-  ASSERT_TRUE(wait_until([&] { return !live_processes_named("dk_test_child").empty(); }, 10s));
+  // strace stays until its last tracee (the service) is gone; the start it
+  // ran is over once the starter has reported.
+  line_reader starter_err(starter.err.get());
+  auto said = starter_err.next(20s);
+  ASSERT_TRUE(said.has_value()) << "start said nothing: did the injected kill not happen?";
+  EXPECT_TRUE(contains(*said, "before it was ready")) << *said;
+  auto instances = live_processes_named("dk_test_child");
+  ASSERT_EQ(instances.size(), 1U) << "the kill did not fall after the spawn:\n" << describe_processes(instances);
+  auto status = dk({"status", "s"});
+  EXPECT_EQ(status.exit_code(), 0) << describe(status);
+  EXPECT_TRUE(contains(status.out, "(pid " + std::to_string(instances[0]))) << describe(status);
   expect_recovers("dk_test_child", args);
   (void)finish(starter, 10s);
 }
@@ -276,7 +245,7 @@ TEST_F(monitor_kill, during_stop) {
 // A service that ignores TERM, its monitor killed while it waits out the
 // stop timeout: a second stop still ends it.
 TEST_F(monitor_kill, while_stop_waits_for_a_service_that_ignores_term_and_it_stays_stoppable) {
-  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "30s", "--", test_child_path,
+  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "1s", "--", test_child_path,
                                       "ignore-term"};
   auto r = dk(args);
   ASSERT_EQ(r.exit_code(), 0) << describe(r);
@@ -291,16 +260,10 @@ TEST_F(monitor_kill, while_stop_waits_for_a_service_that_ignores_term_and_it_sta
 // The first stop, whose monitor was killed under it, must not claim success
 // while the service still runs.
 TEST_F(monitor_kill, a_stop_whose_monitor_is_killed_does_not_report_a_running_service_as_stopped) {
-  // known bug: cmd_stop takes the monitor's exit for "stopped" and exits 0,
-  // though a SIGKILLed monitor leaves the service running (unsupervised).
-  // Reproducer:
-  //   daemonkit start --name s --stop-timeout 30s -- dk_test_child ignore-term
-  //   daemonkit stop s & sleep 0.3; kill -9 $(sed -n 's/^monitor_pid=//p' STATE_DIR/s.state); wait
-  //   -> "s: stopped (pid N)", exit 0; `daemonkit status s`: running, unsupervised
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: stop says stopped when its monitor was killed mid-stop";
-  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "30s", "--", test_child_path,
+  // (Once it took the monitor's exit for "stopped", and the service ran on.)
+  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "1s", "--", test_child_path,
                                       "ignore-term"};
-  pid_t pid = start("s", {test_child_path, "ignore-term"}, {"--stop-timeout", "30s"});
+  pid_t pid = start("s", {test_child_path, "ignore-term"}, {"--stop-timeout", "1s"});
   fd_guard service_fd(open_pidfd(pid));
   fd_guard monitor_fd(open_pidfd(monitor_of("s")));
   auto stopper = dk_spawn({"stop", "s"});
@@ -319,13 +282,8 @@ TEST_F(monitor_kill, a_stop_whose_monitor_is_killed_does_not_report_a_running_se
 // Monitor and service both gone: stop cleans up the pidfile they left, so
 // nothing names a dead (soon recycled) pid and status says not running.
 TEST_F(monitor_kill, stop_removes_the_pidfile_a_killed_monitor_left) {
-  // known bug: stop says "not running", exit 0, and leaves NAME.pid naming
-  // the dead service; status then says "dead: its monitor is gone and so is
-  // the service", exit 1. Reproducer:
-  //   daemonkit start --name s -- sleep 1000
-  //   kill -9 $(sed -n 's/^monitor_pid=//p' STATE_DIR/s.state); kill $(cat STATE_DIR/s.pid)
-  //   daemonkit stop s; ls STATE_DIR/s.pid; daemonkit status s
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: stop leaves the pidfile of a dead monitor and service";
+  // (Once it said "not running" and left NAME.pid naming the dead service;
+  // status then said "dead", exit 1.)
   pid_t pid = start("s", {test_child_path, "pause"});
   fd_guard service_fd(open_pidfd(pid));
   fd_guard monitor_fd(open_pidfd(monitor_of("s")));
