@@ -235,15 +235,27 @@ class dir_watch {
   }
   int fd() const { return fd_.get(); }
 
+  struct change {
+    std::string name;    // the entry changed
+    std::uint32_t mask;  // IN_CREATE, IN_MOVED_TO, ...
+  };
+
   // The name of the next changed entry; nullopt at the deadline, or as soon
   // as no change is pending and until_readable (say, a pidfd) is readable.
   std::optional<std::string> next(milliseconds timeout, int until_readable = -1) {
+    auto c = next_change(timeout, until_readable);
+    if (!c) return std::nullopt;
+    return c->name;
+  }
+
+  // The same with what happened to the entry.
+  std::optional<change> next_change(milliseconds timeout, int until_readable = -1) {
     const auto until = steady::now() + timeout;
     for (;;) {
       if (!pending_.empty()) {
-        auto n = pending_.front();
+        auto c = pending_.front();
         pending_.erase(pending_.begin());
-        return n;
+        return c;
       }
       auto left = std::chrono::ceil<milliseconds>(until - steady::now());
       if (left <= 0ms) return std::nullopt;
@@ -256,7 +268,7 @@ class dir_watch {
       ssize_t n = ::read(fd_.get(), buf, sizeof buf);
       for (ssize_t at = 0; n > 0 && at < n;) {
         auto* e = reinterpret_cast<struct inotify_event*>(buf + at);
-        pending_.emplace_back(e->len > 0 ? e->name : "");
+        pending_.push_back({e->len > 0 ? e->name : "", e->mask});
         at += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
       }
     }
@@ -264,7 +276,7 @@ class dir_watch {
 
  private:
   fd_guard fd_;
-  std::vector<std::string> pending_;
+  std::vector<change> pending_;
 };
 
 // Tests of product bugs not fixed yet are skipped (GTEST_SKIP with "known
