@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ make pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  clang-14 libclang-rt-14-dev clang-tidy-14 cppcheck
+  clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14 cppcheck
   procps util-linux
 )
 

@@ -70,7 +70,7 @@ Daemon::~Daemon() {
 void Daemon::say(const std::string& text) const { std::printf("%s: %s\n", name_.c_str(), text.c_str()); }
 void Daemon::complain(const std::string& text) const { std::fprintf(stderr, "%s: %s\n", name_.c_str(), text.c_str()); }
 
-int Daemon::main(int argc, char** argv) {
+int Daemon::main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see daemon.hpp
   if (name_.empty()) name_ = basename_of(argc > 0 ? argv[0] : nullptr);
   auto usage = [&] {
     std::fprintf(stderr, "Usage: %s {start|stop|restart|status|reload|run}\n", name_.c_str());

@@ -45,7 +45,9 @@ class Daemon {  // NOLINT(cppcoreguidelines-special-member-functions)
   // success, 1 on failure (start of a running daemon included), 7 for reload
   // of a daemon that is not running; status 0 running, 1 dead with a stale
   // pidfile, 3 not running, 4 unknown; 2 for a missing or unknown command.
-  int main(int argc, char** argv);
+  // May throw what a subclass's setup()/run() throw beyond std::exception
+  // (this is the throwing convenience layer).
+  int main(int argc, char** argv);  // NOLINT(bugprone-exception-escape)
 
   int start();
   int stop();

@@ -146,6 +146,7 @@ int cmd_status(const common_options& o, const std::vector<std::string>& names, b
   }
   std::vector<std::string> which = names.empty() ? all_names(*dir) : names;
   std::vector<service_view> views;
+  views.reserve(which.size());
   for (const auto& n : which) views.push_back(inspect_service(*dir, n));
   int code = views.empty() ? lsb_not_running : lsb_running;
   for (const auto& v : views) code = std::max(code, v.lsb_code());

@@ -37,7 +37,26 @@ std::vector<std::string> normalise_respawn(std::vector<std::string> args) {
 
 }  // namespace
 
+namespace {
+int run_cli(int argc, char** argv);
+}  // namespace
+
+// Anything unexpected (std::bad_alloc, a library bug) becomes one line and
+// exit 1, never std::terminate's abort.
 int main(int argc, char** argv) {
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "daemonkit: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "daemonkit: internal error\n");
+  }
+  return dk::exit_failure;
+}
+
+namespace {
+
+int run_cli(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   args = normalise_respawn(std::move(args));
   // Everything after the first "--" is the service's command line, never
@@ -98,6 +117,15 @@ int main(int argc, char** argv) {
   logs->add_flag("-f,--follow", follow, "Keep printing new lines (follows rotation)");
   for (auto* sub : {stop, restart, reload, sig, reopen, status, list, logs}) add_common(sub);
 
+  auto known = [&](const std::string& n) {
+    for (const auto* sub : app.get_subcommands({})) {
+      if (sub->get_name() == n) return true;
+    }
+    return false;
+  };
+  if (!args.empty() && !args.front().empty() && args.front()[0] != '-' && !known(args.front())) {
+    return dk::usage_error("unknown command '" + args.front() + "'\nTry 'daemonkit --help'.");
+  }
   try {
     std::reverse(args.begin(), args.end());
     app.parse(args);
@@ -138,3 +166,5 @@ int main(int argc, char** argv) {
   if (*logs) return dk::cmd_logs(common, name, lines, follow);
   return dk::exit_usage;
 }
+
+}  // namespace

@@ -106,10 +106,11 @@ service_view inspect_service(const std::string& state_dir, const std::string& na
     return v;
   }
   const auto& s = *v.state;
-  if (s.state == "failed") v.what = service_view::kind::failed;
-  else if (s.state == "stopped") v.what = service_view::kind::stopped;
-  else if (s.state == "exited") v.what = s.last_exit_code == 0 ? service_view::kind::exited : service_view::kind::failed;
-  else v.what = service_view::kind::failed;  // the monitor died mid-flight and the service is gone
+  // "failed" (gave up), a non-zero "exited", and any in-flight state of a
+  // monitor that died along with its service all read as failed.
+  if (s.state == "stopped") v.what = service_view::kind::stopped;
+  else if (s.state == "exited" && s.last_exit_code == 0) v.what = service_view::kind::exited;
+  else v.what = service_view::kind::failed;
   return v;
 }
 
