@@ -66,8 +66,7 @@ TEST_F(concurrency, racing_starts_and_stops_never_make_two_instances_or_an_orpha
         // monitor down before it was ready: said as such, never as a
         // failure to create or lock the pidfile.
         EXPECT_EQ(r.exit_code(), 1) << describe(r);
-        EXPECT_TRUE(contains(r.err, "already running") || contains(r.err, "before it was ready"))
-            << describe(r);
+        EXPECT_TRUE(contains(r.err, "already running") || contains(r.err, "before it was ready")) << describe(r);
         EXPECT_FALSE(contains(r.err, "contention")) << describe(r);
       }
     }

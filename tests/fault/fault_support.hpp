@@ -227,8 +227,8 @@ inline long rss_kib(pid_t pid) {
 class dir_watch {
  public:
   explicit dir_watch(const std::string& dir) : fd_(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) {
-    constexpr std::uint32_t mask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
-                                   IN_MOVED_TO | IN_ATTRIB;
+    constexpr std::uint32_t mask =
+        IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB;
     if (!fd_.valid() || ::inotify_add_watch(fd_.get(), dir.c_str(), mask) < 0) {
       throw std::runtime_error("inotify on " + dir + ": " + std::strerror(errno));
     }

@@ -87,8 +87,12 @@ class hostile : public fault_fixture {
     int exit_code;
   };
   std::vector<command> control_commands(int status_code = 4) const {
-    return {{{"status", "s"}, status_code},  {{"stop", "s"}, 1},   {{"signal", "s", "USR1"}, 1},
-            {{"reload", "s"}, 1},            {{"reopen", "s"}, 1}, {{"logs", "s"}, 1},
+    return {{{"status", "s"}, status_code},
+            {{"stop", "s"}, 1},
+            {{"signal", "s", "USR1"}, 1},
+            {{"reload", "s"}, 1},
+            {{"reopen", "s"}, 1},
+            {{"logs", "s"}, 1},
             {{"start", "--name", "s", "--", test_child_path, "pause"}, 1}};
   }
 
@@ -194,7 +198,8 @@ TEST_F(hostile, a_stale_pidfile_naming_pid_1_or_a_stranger_signals_nobody) {
   for (pid_t named : {pid_t{1}, stranger.pid()}) {
     SCOPED_TRACE("the pidfile names pid " + std::to_string(named));
     write_file(pidfile("s"), std::to_string(named) + "\n");
-    for (const auto& args : std::vector<std::vector<std::string>>{{"signal", "s", "TERM"}, {"reload", "s"}, {"reopen", "s"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"signal", "s", "TERM"}, {"reload", "s"}, {"reopen", "s"}}) {
       auto r = dk(args);
       EXPECT_EQ(r.exit_code(), 1) << describe(r);
       EXPECT_EQ(r.out, "") << describe(r);
@@ -369,13 +374,28 @@ TEST_F(hostile, logs_of_a_service_with_a_corrupt_config_file_names_the_file) {
 TEST_F(hostile, names_with_path_parts_are_usage_errors_that_touch_nothing) {
   ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
   const auto outside_before = dir_entries(tmp.path());
-  const std::vector<std::string> names{"../x", "a/b",         "..", ".", ".hidden", "", "x/../../y", "/etc/passwd",
-                                      "../../../../etc/passwd", std::string(65, 'n'), "a\nb"};
+  const std::vector<std::string> names{"../x",
+                                       "a/b",
+                                       "..",
+                                       ".",
+                                       ".hidden",
+                                       "",
+                                       "x/../../y",
+                                       "/etc/passwd",
+                                       "../../../../etc/passwd",
+                                       std::string(65, 'n'),
+                                       "a\nb"};
   for (const auto& name : names) {
     SCOPED_TRACE("name '" + name + "'");
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"start", "--name", name, "--", test_child_path, "pause"}, {"stop", name}, {"status", name},
-             {"signal", name, "TERM"}, {"reload", name}, {"restart", name}, {"reopen", name}, {"logs", name}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"start", "--name", name, "--", test_child_path, "pause"},
+                                               {"stop", name},
+                                               {"status", name},
+                                               {"signal", name, "TERM"},
+                                               {"reload", name},
+                                               {"restart", name},
+                                               {"reopen", name},
+                                               {"logs", name}}) {
       auto r = dk(args);
       EXPECT_EQ(r.exit_code(), 2) << describe(r);
       EXPECT_EQ(r.out, "") << describe(r);

@@ -24,7 +24,8 @@ constexpr auto k_prompt = 3s;
 std::vector<std::string> counting_spewer(const std::string& counter) {
   return {"/bin/sh", "-c",
           "i=0; while :; do i=$((i+1)); echo \"line $i of a service that writes as fast as it can\"; "
-          "echo $i > '" + counter + "'; done"};
+          "echo $i > '" +
+              counter + "'; done"};
 }
 
 class logs : public fault_fixture {

@@ -46,8 +46,8 @@ class monitor_kill : public fault_fixture {
     if (again.exit_code() == 0) {
       for (const auto& fd : pinned) {
         EXPECT_TRUE(!fd.valid() || has_exited(fd.get()))
-            << "a second instance was started while the first still ran:\n" << describe(again)
-            << describe_processes(live_processes_named(comm));
+            << "a second instance was started while the first still ran:\n"
+            << describe(again) << describe_processes(live_processes_named(comm));
       }
     } else {
       EXPECT_EQ(again.exit_code(), 1) << describe(again);
@@ -64,8 +64,8 @@ class monitor_kill : public fault_fixture {
     auto status = dk({"status", "s"});
     EXPECT_NE(status.exit_code(), 0) << describe(status);
     EXPECT_FALSE(contains(status.out, ": running")) << describe(status);
-    EXPECT_FALSE(exists(pidfile("s"))) << "pidfile left after stop: '" << read_file(pidfile("s")).value_or("")
-                                       << "'\n" << describe(status);
+    EXPECT_FALSE(exists(pidfile("s"))) << "pidfile left after stop: '" << read_file(pidfile("s")).value_or("") << "'\n"
+                                       << describe(status);
     reap_exited_children();
   }
 
@@ -121,10 +121,10 @@ TEST_F(monitor_kill, between_spawning_the_service_and_publishing_it) {
   const std::string strace = "/usr/bin/strace";
   if (::access(strace.c_str(), X_OK) != 0) GTEST_SKIP() << "needs " << strace;
   const std::vector<std::string> args{"start", "--name", "s", "--", test_child_path, "pause"};
-  auto starter = spawn_command({strace, "-f", "-o", "/dev/null", "-e", "trace=pwrite64", "-e",
-                                "inject=pwrite64:signal=KILL:when=1", tool_path, "start", "--name", "s", "--",
-                                test_child_path, "pause"},
-                               env());
+  auto starter = spawn_command(
+      {strace, "-f", "-o", "/dev/null", "-e", "trace=pwrite64", "-e", "inject=pwrite64:signal=KILL:when=1", tool_path,
+       "start", "--name", "s", "--", test_child_path, "pause"},
+      env());
   // strace stays until its last tracee (the service) is gone; the start it
   // ran is over once the starter has reported.
   line_reader starter_err(starter.err.get());
@@ -145,8 +145,7 @@ TEST_F(monitor_kill, while_start_waits_for_readiness) {
   const std::vector<std::string> args{"start", "--name", "s", "--ready", "notify", "--", test_child_path, "pause"};
   ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
   auto starter = dk_spawn(args);
-  ASSERT_TRUE(wait_until([&] { return count_lines(logfile("s"), "ready") == 1; }, 10s,
-                         events().changes_in(log_dir)));
+  ASSERT_TRUE(wait_until([&] { return count_lines(logfile("s"), "ready") == 1; }, 10s, events().changes_in(log_dir)));
   ASSERT_EQ(state("s")["state"], "starting");
   fd_guard monitor_fd(open_pidfd(monitor_of("s")));
   ASSERT_TRUE(monitor_fd.valid());
@@ -160,8 +159,8 @@ TEST_F(monitor_kill, while_start_waits_for_readiness) {
 // Killed during respawn: just after the k-th restart was published, and
 // while it waits out a backoff.
 TEST_F(monitor_kill, during_respawn) {
-  const std::vector<std::string> args{"start", "--name", "s", "--respawn", "--respawn-max-delay", "20ms", "--",
-                                      test_child_path, "exit", "1"};
+  const std::vector<std::string> args{"start", "--name",        "s",    "--respawn", "--respawn-max-delay", "20ms",
+                                      "--",    test_child_path, "exit", "1"};
   for (int k = 1; k <= 6; ++k) {
     SCOPED_TRACE("killed after restart " + std::to_string(k));
     auto r = dk(args);
@@ -185,9 +184,8 @@ TEST_F(monitor_kill, during_respawn) {
 // can: the service survives (the keeper takes over its output, so it gets
 // no SIGPIPE), is not duplicated, and stops.
 TEST_F(monitor_kill, during_log_rotation_under_a_fast_writer) {
-  const std::vector<std::string> args{"start",   "--name", "s",          "--log-max-size",
-                                      "64K",     "--log-keep", "2",      "--",
-                                      "/usr/bin/yes", std::string(200, 'y')};
+  const std::vector<std::string> args{"start",      "--name", "s",  "--log-max-size", "64K",
+                                      "--log-keep", "2",      "--", "/usr/bin/yes",   std::string(200, 'y')};
   for (int k = 1; k <= 4; ++k) {
     SCOPED_TRACE("killed at rotation " + std::to_string(k));
     dir_watch watch(log_dir);
@@ -206,8 +204,7 @@ TEST_F(monitor_kill, during_log_rotation_under_a_fast_writer) {
     // Still writing, through the keeper, which rotates the log as the monitor
     // did: a rotation completes (the fresh file is renamed to s.log). What
     // the dead monitor did is already queued: skip that first.
-    for (int i = 0; i < 100000 && watch.next(0ms); ++i) {
-    }
+    for (int i = 0; i < 100000 && watch.next(0ms); ++i) {}
     bool rotated = false;
     while (!rotated) {
       auto change = watch.next_change(10s);
@@ -249,8 +246,8 @@ TEST_F(monitor_kill, during_stop) {
 // A service that ignores TERM, its monitor killed while it waits out the
 // stop timeout: a second stop still ends it.
 TEST_F(monitor_kill, while_stop_waits_for_a_service_that_ignores_term_and_it_stays_stoppable) {
-  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "1s", "--", test_child_path,
-                                      "ignore-term"};
+  const std::vector<std::string> args{"start", "--name",        "s",          "--stop-timeout", "1s",
+                                      "--",    test_child_path, "ignore-term"};
   auto r = dk(args);
   ASSERT_EQ(r.exit_code(), 0) << describe(r);
   fd_guard monitor_fd(open_pidfd(monitor_of("s")));
@@ -265,8 +262,8 @@ TEST_F(monitor_kill, while_stop_waits_for_a_service_that_ignores_term_and_it_sta
 // while the service still runs.
 TEST_F(monitor_kill, a_stop_whose_monitor_is_killed_does_not_report_a_running_service_as_stopped) {
   // (Once it took the monitor's exit for "stopped", and the service ran on.)
-  const std::vector<std::string> args{"start", "--name", "s", "--stop-timeout", "1s", "--", test_child_path,
-                                      "ignore-term"};
+  const std::vector<std::string> args{"start", "--name",        "s",          "--stop-timeout", "1s",
+                                      "--",    test_child_path, "ignore-term"};
   pid_t pid = start("s", {test_child_path, "ignore-term"}, {"--stop-timeout", "1s"});
   fd_guard service_fd(open_pidfd(pid));
   fd_guard monitor_fd(open_pidfd(monitor_of("s")));
