@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemonkit/unique_fd.hpp"
 #include "sys/sys.hpp"
@@ -12,7 +13,10 @@ namespace daemonkit {
 
 result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
   std::string tmp = path + ".tmp";
-  unique_fd fd(sys::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode));
+  // A fresh file (O_EXCL after removing whatever has that name): a symlink or
+  // a hard link planted as path.tmp must never be written through.
+  ::unlink(tmp.c_str());
+  unique_fd fd(sys::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode));
   if (!fd) return system_error("cannot write " + tmp);
   if (sys::write_all(fd.get(), content.data(), content.size()) < 0) {
     int err = errno;

@@ -230,7 +230,6 @@ TEST_F(hostile, a_pidfile_locked_by_a_stranger_is_not_taken_for_a_monitor) {
   // does not even exist here); the holder dies. Reproducer:
   //   mkdir -m 700 STATE; dk_test_child hold-lock STATE/s.pid "$$" &
   //   DAEMONKIT_STATE_DIR=STATE daemonkit reload s   # "s: reloading", exit 0: the holder got SIGHUP and died
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: control commands signal any holder of the pidfile's lock";
   bystander stranger;
   ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
   for (const auto& args : std::vector<std::vector<std::string>>{
@@ -307,7 +306,6 @@ TEST_F(hostile, temporary_state_files_planted_as_hard_links_do_not_write_through
   // NAME.state then shares its inode and mode). Reproducer:
   //   mkdir -m 700 STATE; echo precious > victim; ln victim STATE/s.state.tmp
   //   DAEMONKIT_STATE_DIR=STATE daemonkit start --name s -- sleep 1000; cat victim   # the state, not "precious"
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: atomic writes follow a hard link planted as NAME.state.tmp";
   const std::string victim = tmp.file("victim"), victim2 = tmp.file("victim2");
   write_file(victim, "precious\n");
   write_file(victim2, "precious too\n");
@@ -360,7 +358,6 @@ TEST_F(hostile, logs_of_a_service_with_a_corrupt_config_file_names_the_file) {
   // known bug: `logs` says "no such service" when NAME.json exists but is
   // corrupt (inspect_service drops the read error). Reproducer:
   //   printf '{"argv": [' > STATE/s.json; daemonkit logs s   # "daemonkit: s: no such service"
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: logs hides a corrupt NAME.json behind 'no such service'";
   ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
   write_file(configfile("s"), "{\"argv\": [");
   auto r = dk({"logs", "s"});

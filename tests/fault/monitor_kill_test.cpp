@@ -310,7 +310,6 @@ TEST_F(monitor_kill, a_dead_service_is_not_confused_with_another_running_the_sam
   //   daemonkit start --name b -- sleep 1000
   //   daemonkit status a   # "a: running (pid <b's sleep>, unsupervised...)", exit 0
   //   daemonkit stop a     # "a: stopped (pid <b's sleep>, was unsupervised)": b's service is killed
-  if (skip_known_bugs()) GTEST_SKIP() << "known bug: stop of a dead service kills another service's process";
   pid_t a = start("a", {test_child_path, "pause"});
   {
     fd_guard service_fd(open_pidfd(a));

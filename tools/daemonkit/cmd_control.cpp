@@ -42,6 +42,12 @@ std::optional<service_view> find(const common_options& o, const std::string& nam
 
 // The monitor, pinned by a pidfd and checked to still hold the lock.
 daemonkit::result<daemonkit::process> open_monitor(const service_view& v) {
+  if (!v.monitor_verified) {
+    return daemonkit::make_error(daemonkit::errc::not_lock_owner,
+                                 v.paths.pidfile + " is locked by pid " + std::to_string(v.monitor_pid) +
+                                     ", which is not this service's monitor (" + v.paths.state +
+                                     " does not name it); refusing to signal it");
+  }
   auto proc = daemonkit::process::open(v.monitor_pid);
   if (!proc) return proc;
   auto again = daemonkit::probe_pidfile(v.paths.pidfile);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.hpp"
+#include "config_json.hpp"
 #include "daemonkit/log_tail.hpp"
 #include "service_view.hpp"
 
@@ -18,7 +19,11 @@ int cmd_logs(const common_options& o, const std::string& name, long lines, bool 
   }
   auto v = inspect_service(*dir, name);
   if (!v.config) {
-    complain(name, v.what == service_view::kind::error ? v.error : "no such service");
+    auto config = read_config(v.paths.config);  // says why: missing, or which field is bad
+    std::string why = v.what == service_view::kind::error ? v.error
+                      : config || config.err().code == daemonkit::errc::not_running ? "no such service"
+                                                                                     : config.err().message();
+    complain(name, why);
     return exit_failure;
   }
   const auto& c = *v.config;

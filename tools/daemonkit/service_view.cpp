@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 
 #include "cli.hpp"
@@ -34,7 +35,7 @@ std::optional<std::uint64_t> instance_of(const service_view& v, pid_t pid, doubl
   auto st = daemonkit::read_proc_stat(pid);
   if (!st || st->state == 'Z' || st->sid != pid) return std::nullopt;
   double started_unix = static_cast<double>(std::time(nullptr)) - daemonkit::uptime_seconds_of(*st);
-  if (started_unix < since - 2) return std::nullopt;
+  if (started_unix < since - 2 || started_unix > since + 3) return std::nullopt;
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
   std::vector<std::string> cmdline;
   for (std::string arg; std::getline(in, arg, '\0');) cmdline.push_back(arg);
@@ -48,12 +49,28 @@ std::optional<std::uint64_t> instance_of(const service_view& v, pid_t pid, doubl
 // "starting" (with its own start time) before every spawn, so when that is
 // the last word of a dead monitor, look for the instance it started.
 std::optional<std::pair<pid_t, std::uint64_t>> find_orphan(const service_view& v) {
-  if (!v.state || !v.config) return std::nullopt;
-  const auto& s = v.state->state;
-  if (s != "starting" && s != "running" && s != "backoff" && s != "stopping" && s != "reloading") return std::nullopt;
-  double since = static_cast<double>(v.state->monitor_started_at);
+  // Only that exact window: "starting" with no pid yet. Any later state
+  // names its pid, and a recorded pid that is dead means the service is gone
+  // (a search then could mistake another service running the same command).
+  if (!v.state || !v.config || v.state->state != "starting" || v.state->pid != 0) return std::nullopt;
+  // The instance was forked right after that state was written.
+  std::error_code ec;
+  auto written = std::filesystem::last_write_time(v.paths.state, ec);
+  if (ec) return std::nullopt;
+  double since = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::file_clock::to_sys(written).time_since_epoch())
+          .count());
   for (pid_t p : daemonkit::list_descendants(1)) {
-    if (auto ticks = instance_of(v, p, since)) return std::pair{p, *ticks};
+    auto ticks = instance_of(v, p, since);
+    if (!ticks) continue;
+    // A live monitor's service is that monitor's child; our orphan was
+    // reparented away from its dead monitor.
+    auto st = daemonkit::read_proc_stat(p);
+    std::ifstream comm("/proc/" + std::to_string(st ? st->ppid : 0) + "/comm");
+    std::string parent;
+    std::getline(comm, parent);
+    if (parent == "daemonkit") continue;
+    return std::pair{p, *ticks};
   }
   return std::nullopt;
 }
@@ -77,6 +94,13 @@ service_view inspect_service(const std::string& state_dir, const std::string& na
   if (lock->state == daemonkit::pidfile_state::kind::running) {
     v.what = service_view::kind::supervised;
     v.monitor_pid = lock->pid;
+    // Right after a monitor takes the lock it has not published NAME.state
+    // yet; then it is recognised by its name (comm), which a stranger
+    // holding the lock does not have.
+    std::ifstream comm("/proc/" + std::to_string(lock->pid) + "/comm");
+    std::string holder;
+    std::getline(comm, holder);
+    v.monitor_verified = (v.state && v.state->monitor_pid == lock->pid) || holder == "daemonkit";
     v.pid = lock->content_ok && lock->file_pid != lock->pid ? lock->file_pid : 0;
     if (v.state && v.state->monitor_pid != v.monitor_pid) v.state.reset();  // from an older monitor
     // Between instances (backoff) the pidfile still holds the last, dead

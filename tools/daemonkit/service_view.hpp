@@ -27,6 +27,9 @@ struct service_view {
   kind what = kind::unknown_name;
   service_paths paths;
   pid_t monitor_pid = 0;
+  // The lock holder is the monitor that published NAME.state: only then may
+  // stop/reload/reopen signal it (a stranger holding the lock may not be).
+  bool monitor_verified = false;
   pid_t pid = 0;  // the service's main pid while it runs
   std::uint64_t pid_start_ticks = 0;  // unsupervised: the start time that identifies pid
   std::optional<daemonkit::service_state> state;
