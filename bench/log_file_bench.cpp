@@ -69,16 +69,17 @@ int main(int argc, char** argv) {
   std::string path = dir + "/dk_log_file_bench.log";
   const std::string input = make_input();
 
-  double baseline = best_of_three([&] { remove_logs(path); },
-                                  [&] {
-                                    daemonkit::unique_fd fd(daemonkit::sys::open(
-                                        path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640));
-                                    for (std::size_t pos = 0; pos < input.size(); pos += chunk) {
-                                      std::size_t n = std::min(chunk, input.size() - pos);
-                                      if (daemonkit::sys::write(fd.get(), input.data() + pos, n) < 0) std::abort();
-                                    }
-                                  });
-  std::printf("%-40s %8.0f MB/s  time x1.00\n", "baseline: write() per 4 KiB chunk", static_cast<double>(input.size()) / baseline / 1e6);
+  double baseline =
+      best_of_three([&] { remove_logs(path); },
+                    [&] {
+                      daemonkit::unique_fd fd(daemonkit::sys::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640));
+                      for (std::size_t pos = 0; pos < input.size(); pos += chunk) {
+                        std::size_t n = std::min(chunk, input.size() - pos);
+                        if (daemonkit::sys::write(fd.get(), input.data() + pos, n) < 0) std::abort();
+                      }
+                    });
+  std::printf("%-40s %8.0f MB/s  time x1.00\n", "baseline: write() per 4 KiB chunk",
+              static_cast<double>(input.size()) / baseline / 1e6);
 
   auto variant = [&](const char* name, log_options o) {
     o.path = path;

@@ -81,8 +81,8 @@ result<stop_report> stop(const std::string& path, const stop_policy& policy) {
       return rep;
     }
   }
-  return make_error(errc::timed_out, "pid " + std::to_string(rep.pid) + " did not exit after SIG" +
-                                         signal_name(rep.last_signal));
+  return make_error(errc::timed_out,
+                    "pid " + std::to_string(rep.pid) + " did not exit after SIG" + signal_name(rep.last_signal));
 }
 
 result<pid_t> send_signal(const std::string& path, int sig) {

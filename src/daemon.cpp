@@ -178,8 +178,7 @@ int Daemon::stop() {
   if (!r->was_running) {
     auto s = query_status(options_.pidfile);
     say(s.status == lsb_status::dead_pidfile_exists ? "not running (" + s.message + ")" : "not running");
-  }
-  else say("stopped (pid " + std::to_string(r->pid) + ")");
+  } else say("stopped (pid " + std::to_string(r->pid) + ")");
   return 0;
 }
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,9 +37,9 @@ std::vector<char*>* g_daemon_envp = nullptr;
 struct record {
   enum kind : std::uint32_t { pid = 1, ready = 2, stage_failed = 3, text_failed = 4 };
   std::uint32_t what = 0;
-  std::int32_t value = 0;  // pid, or errno / errc value
-  std::uint32_t stage = 0; // stage_failed: which step; text_failed: 1 if value is an errc
-  char text[3800] = {};  // room for a failure message with the last lines of output
+  std::int32_t value = 0;   // pid, or errno / errc value
+  std::uint32_t stage = 0;  // stage_failed: which step; text_failed: 1 if value is an errc
+  char text[3800] = {};     // room for a failure message with the last lines of output
 };
 static_assert(sizeof(record) < PIPE_BUF);
 static_assert(std::is_standard_layout_v<record> && std::is_trivially_destructible_v<record>);
@@ -77,8 +77,7 @@ bool send_record_from_daemon(int fd, const record& r, int& err) noexcept {
   if (!ok && err == EPIPE && !was_pending && sigismember(&old, SIGPIPE) == 0) {
     // SIGPIPE from write() is directed at this thread: take it off the queue.
     struct timespec zero {};
-    while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
-    }
+    while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {}
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return ok;
@@ -107,8 +106,8 @@ std::string stage_context(std::uint32_t st, const daemonize_options& o) {
 
 bool env_kept_when_clean(std::string_view kv) {
   // No TERM: a daemon has no terminal.
-  static constexpr std::string_view keep[] = {"LANG=",  "LANGUAGE=", "TZ=",     "NOTIFY_SOCKET=",
-                                              "HOME=",  "USER=",     "LOGNAME="};
+  static constexpr std::string_view keep[] = {
+      "LANG=", "LANGUAGE=", "TZ=", "NOTIFY_SOCKET=", "HOME=", "USER=", "LOGNAME="};
   if (kv.rfind("LC_", 0) == 0) return true;
   return std::any_of(std::begin(keep), std::end(keep), [&](std::string_view k) { return kv.rfind(k, 0) == 0; });
 }
@@ -160,7 +159,8 @@ result<void> prepare(const daemonize_options& o, plan& p) {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (o.environment == env_policy::keep || env_kept_when_clean(*e)) p.env.emplace_back(*e);
   }
-  if (o.environment == env_policy::clean) set_var(p.env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (o.environment == env_policy::clean)
+    set_var(p.env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   if (p.identity.change) {
     set_var(p.env, "HOME=" + p.creds.home);
     set_var(p.env, "USER=" + p.creds.name);
@@ -195,9 +195,7 @@ result<void> prepare(const daemonize_options& o, plan& p) {
   return {};
 }
 
-std::string record_text(const record& r) {
-  return std::string(r.text, strnlen(r.text, sizeof r.text));
-}
+std::string record_text(const record& r) { return std::string(r.text, strnlen(r.text, sizeof r.text)); }
 
 }  // namespace
 
@@ -259,7 +257,8 @@ result<daemonized> daemonize(const daemonize_options& o) {
   // itself: waitpid() fails with ECHILD and the daemon's exit status is lost.
   // Take the default until wait_ready() returns.
   struct sigaction chld {};
-  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 && (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT) != 0)) {
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 &&
+      (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT) != 0)) {
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
@@ -381,7 +380,8 @@ result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> ti
   bool pipe_open = pipe_.valid();
   auto failure_error = [&](const record& f) -> error {
     bool ours = f.stage == 1;
-    errc code = ours && f.value == static_cast<int>(errc::already_running) ? errc::already_running : errc::daemon_failed;
+    errc code =
+        ours && f.value == static_cast<int>(errc::already_running) ? errc::already_running : errc::daemon_failed;
     return make_error(code, record_text(f));
   };
 

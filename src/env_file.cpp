@@ -54,8 +54,7 @@ error line_error(std::size_t line, const std::string& what) {
 // line. Checked line by line so the error names the first offending line.
 result<void> check_limits(std::string_view content) {
   if (content.size() > env_file_max_size) {
-    return make_error(errc::invalid_argument,
-                      "env file larger than " + std::to_string(env_file_max_size) + " bytes");
+    return make_error(errc::invalid_argument, "env file larger than " + std::to_string(env_file_max_size) + " bytes");
   }
   std::size_t line = 1;
   std::size_t pos = 0;

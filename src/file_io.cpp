@@ -45,7 +45,9 @@ result<std::optional<std::string>> read_small_file(const std::string& path, std:
   if (static_cast<std::size_t>(st.st_size) > max_size) {
     return make_error(errc::invalid_argument, path + " is too large (" + std::to_string(st.st_size) + " bytes)");
   }
-  std::string text(max_size + 1 < static_cast<std::size_t>(st.st_size) + 1 ? max_size + 1 : static_cast<std::size_t>(st.st_size) + 1, '\0');
+  std::string text(
+      max_size + 1 < static_cast<std::size_t>(st.st_size) + 1 ? max_size + 1 : static_cast<std::size_t>(st.st_size) + 1,
+      '\0');
   ssize_t n = sys::read_full(fd.get(), text.data(), text.size());
   if (n < 0) return system_error("cannot read " + path);
   if (static_cast<std::size_t>(n) > max_size) return make_error(errc::invalid_argument, path + " is too large");

@@ -26,9 +26,7 @@ constexpr int open_flags = O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_NONBLOCK
 constexpr mode_t open_mode = 0640;
 
 // Failures a fresh open() cannot cure: the data is dropped until they pass.
-bool is_full_error(int err) {
-  return err == ENOSPC || err == EDQUOT || err == EFBIG || err == EIO || err == EAGAIN;
-}
+bool is_full_error(int err) { return err == ENOSPC || err == EDQUOT || err == EFBIG || err == EIO || err == EAGAIN; }
 
 void put_digits(char* out, int value, int width) {
   for (int i = width - 1; i >= 0; --i) {

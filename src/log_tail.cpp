@@ -71,14 +71,13 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
   if (!in) return system_error("cannot watch log " + path);
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  if (::inotify_add_watch(in.get(), dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) < 0) {
+  if (::inotify_add_watch(in.get(), dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) <
+      0) {
     return system_error("cannot watch directory " + dir);
   }
   unique_fd fd;
   std::uint64_t pos = from;
-  auto reopen = [&]() {
-    fd.reset(sys::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
-  };
+  auto reopen = [&]() { fd.reset(sys::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY)); };
   reopen();
   std::vector<char> buf(65536);
   ino_t ino = 0;
@@ -131,11 +130,10 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
       pos = 0;
       if (fd) continue;
     }
-    struct pollfd p {in.get(), POLLIN, 0};
+    pollfd p{in.get(), POLLIN, 0};
     if (sys::poll(&p, 1, sys::deadline::never()) < 0) return system_error("cannot wait for log " + path);
     char ev[4096];
-    while (sys::read(in.get(), ev, sizeof ev) > 0) {
-    }
+    while (sys::read(in.get(), ev, sizeof ev) > 0) {}
   }
 }
 

@@ -22,8 +22,8 @@ result<void> notify_to(const std::string& address, std::string_view state) {
   }
   std::memcpy(sa.sun_path, address.data(), address.size());
   if (sa.sun_path[0] == '@') sa.sun_path[0] = '\0';  // abstract namespace
-  auto len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + address.size() +
-                                    (address[0] == '@' ? 0 : 1));
+  auto len =
+      static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + address.size() + (address[0] == '@' ? 0 : 1));
 
   unique_fd fd(sys::socket(AF_UNIX, SOCK_DGRAM, 0));
   if (!fd) return system_error("cannot create notify socket");
@@ -53,7 +53,8 @@ result<void> notify_stopping() { return notify("STOPPING=1"); }
 result<void> notify_reloading() {
   struct timespec ts {};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
+  auto usec =
+      static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
   return notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,7 +43,8 @@ bool try_lock(int fd) {
 }
 
 bool same_file(int fd, const std::string& path) {
-  struct stat a {}, b {};
+  struct stat a {};
+  struct stat b {};
   if (::fstat(fd, &a) != 0 || ::lstat(path.c_str(), &b) != 0) return false;
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -62,7 +63,8 @@ result<unique_fd> open_existing(const std::string& path, int flags) {
   unique_fd fd(sys::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
   if (!fd) {
     int err = errno;
-    if (err == ELOOP) return make_error(errc::bad_pidfile, "pidfile " + path + " is a symbolic link; refusing to use it");
+    if (err == ELOOP)
+      return make_error(errc::bad_pidfile, "pidfile " + path + " is a symbolic link; refusing to use it");
     return system_error("cannot open pidfile " + path, err);
   }
   struct stat st {};
@@ -91,7 +93,8 @@ result<pid_t> parse_pid(std::string_view text) {
   long v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return make_error(errc::bad_pidfile, "pid " + std::string(text.substr(0, 32)) + (text.size() > 32 ? "..." : "") + range);
+    return make_error(errc::bad_pidfile,
+                      "pid " + std::string(text.substr(0, 32)) + (text.size() > 32 ? "..." : "") + range);
   }
   if (v <= 1 || v > pid_max_limit) return make_error(errc::bad_pidfile, "pid " + std::to_string(v) + range);
   return static_cast<pid_t>(v);

@@ -39,13 +39,13 @@ result<void> process::signal_with_value(int sig, int value) const {
 }
 
 bool process::exited() const {
-  struct pollfd p {pidfd_.get(), POLLIN, 0};
+  pollfd p{pidfd_.get(), POLLIN, 0};
   return sys::poll(&p, 1, sys::deadline::after(std::chrono::nanoseconds(0))) > 0;
 }
 
 result<bool> process::wait_exit(std::optional<std::chrono::milliseconds> timeout) const {
   auto d = timeout ? sys::deadline::after(*timeout) : sys::deadline::never();
-  struct pollfd p {pidfd_.get(), POLLIN, 0};
+  pollfd p{pidfd_.get(), POLLIN, 0};
   int r = sys::poll(&p, 1, d);
   if (r < 0) return system_error("cannot wait for pid " + std::to_string(pid_));
   return r > 0;

@@ -16,10 +16,22 @@ namespace {
 using sys::exec_stage;
 
 constexpr std::array<std::pair<const char*, int>, 16> k_limits{{
-    {"as", RLIMIT_AS},         {"core", RLIMIT_CORE},     {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},
-    {"fsize", RLIMIT_FSIZE},   {"locks", RLIMIT_LOCKS},   {"memlock", RLIMIT_MEMLOCK},   {"msgqueue", RLIMIT_MSGQUEUE},
-    {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
-    {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+    {"as", RLIMIT_AS},
+    {"core", RLIMIT_CORE},
+    {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE},
+    {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK},
+    {"msgqueue", RLIMIT_MSGQUEUE},
+    {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},
+    {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
 }};
 
 bool parse_limit_value(std::string_view t, rlim_t& out) {
@@ -56,8 +68,8 @@ std::string stage_context(exec_stage st, const spawn_options& o) {
 
 result<rlimit_setting> parse_rlimit(std::string_view text) {
   auto bad = [&] {
-    return make_error(errc::invalid_argument,
-                      "invalid resource limit '" + std::string(text) + "' (expected NAME=VALUE[:HARD], e.g. nofile=65536)");
+    return make_error(errc::invalid_argument, "invalid resource limit '" + std::string(text) +
+                                                  "' (expected NAME=VALUE[:HARD], e.g. nofile=65536)");
   };
   auto eq = text.find('=');
   if (eq == std::string_view::npos) return bad();
@@ -117,7 +129,8 @@ result<process> spawn(const spawn_options& o) {
   }
   std::vector<sys::fd_map_entry> fds;
   for (const auto& [from, to] : o.extra_fds) {
-    if (to <= 2) return make_error(errc::invalid_argument, "cannot pass an fd as " + std::to_string(to) + " (0-2 are stdio)");
+    if (to <= 2)
+      return make_error(errc::invalid_argument, "cannot pass an fd as " + std::to_string(to) + " (0-2 are stdio)");
     fds.push_back({from, to});
   }
 

@@ -43,7 +43,8 @@ class heartbeat final : public daemonkit::Daemon {
 };
 
 int usage(const char* prog) {
-  std::fprintf(stderr, "Usage: %s [--pidfile FILE] [--log FILE] [--interval DURATION] {start|stop|restart|status|reload|run}\n",
+  std::fprintf(stderr,
+               "Usage: %s [--pidfile FILE] [--log FILE] [--interval DURATION] {start|stop|restart|status|reload|run}\n",
                prog);
   return 2;
 }

@@ -49,18 +49,18 @@ enum class env_policy {
 };
 
 struct daemonize_options {
-  std::string pidfile;                   // empty: no pidfile
-  std::string stdin_path = "/dev/null";  // opened read-only
-  std::string stdout_path = "/dev/null"; // opened O_APPEND|O_CREAT, mode 0644
-  std::string stderr_path = "/dev/null"; // the same file as stdout is opened once
+  std::string pidfile;                    // empty: no pidfile
+  std::string stdin_path = "/dev/null";   // opened read-only
+  std::string stdout_path = "/dev/null";  // opened O_APPEND|O_CREAT, mode 0644
+  std::string stderr_path = "/dev/null";  // the same file as stdout is opened once
   std::string working_directory = "/";
   mode_t umask = 022;
-  std::string chroot;                    // empty: none
-  std::string user;                      // empty: keep; a name or uid
-  std::string group;                     // empty: the user's primary group
-  std::vector<int> keep_fds;             // inherited fds that survive (besides 0-2)
+  std::string chroot;         // empty: none
+  std::string user;           // empty: keep; a name or uid
+  std::string group;          // empty: the user's primary group
+  std::vector<int> keep_fds;  // inherited fds that survive (besides 0-2)
   env_policy environment = env_policy::keep;
-  std::vector<std::string> set_env;      // KEY=VALUE applied after the policy
+  std::vector<std::string> set_env;  // KEY=VALUE applied after the policy
   std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
 };
 
@@ -112,9 +112,9 @@ class daemonized {
   void restore_parent_state() noexcept;
 
   role role_ = role::parent;
-  unique_fd pipe_;  // parent: read end; daemon: write end (until ready/fail)
-  process proc_;    // parent: the daemon
-  pidfile pidfile_; // daemon
+  unique_fd pipe_;            // parent: read end; daemon: write end (until ready/fail)
+  process proc_;              // parent: the daemon
+  pidfile pidfile_;           // daemon
   std::string pidfile_path_;  // parent: the daemon's pidfile (absolute), to clean up after a daemon that died
   std::chrono::milliseconds timeout_{};
   bool subreaper_was_set_ = false;

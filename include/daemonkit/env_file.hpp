@@ -39,7 +39,7 @@
 
 namespace daemonkit {
 
-inline constexpr std::size_t env_file_max_line = std::size_t{1} << 20;  // 1 MiB
+inline constexpr std::size_t env_file_max_line = std::size_t{1} << 20;   // 1 MiB
 inline constexpr std::size_t env_file_max_size = std::size_t{16} << 20;  // 16 MiB
 
 // Parses env-file content into "KEY=VALUE" strings in file order (see the

@@ -22,7 +22,7 @@ result<std::string> read_last_lines(const std::string& path, std::size_t n);
 // with stat): if path was rotated away in the meantime, following starts in
 // that file, wherever rotation moved it (path.K), instead of at `from` in a
 // newer file.
-result<void> follow_file(const std::string& path, std::uint64_t from,
-                         const std::function<bool(std::string_view)>& sink, std::uint64_t inode = 0);
+result<void> follow_file(const std::string& path, std::uint64_t from, const std::function<bool(std::string_view)>& sink,
+                         std::uint64_t inode = 0);
 
 }  // namespace daemonkit

@@ -20,10 +20,10 @@ result<void> notify(std::string_view state);
 // Same, to an explicit socket address instead of $NOTIFY_SOCKET.
 result<void> notify_to(const std::string& socket_address, std::string_view state);
 
-result<void> notify_ready();            // READY=1 (with MAINPID when pid != 0)
+result<void> notify_ready();  // READY=1 (with MAINPID when pid != 0)
 result<void> notify_ready(pid_t mainpid);
-result<void> notify_stopping();         // STOPPING=1
-result<void> notify_reloading();        // RELOADING=1 with MONOTONIC_USEC=now
+result<void> notify_stopping();                     // STOPPING=1
+result<void> notify_reloading();                    // RELOADING=1 with MONOTONIC_USEC=now
 result<void> notify_status(std::string_view text);  // STATUS=text
 
 }  // namespace daemonkit

@@ -10,14 +10,14 @@
 namespace daemonkit {
 
 struct notify_message {
-  bool ready = false;               // READY=1
-  bool stopping = false;            // STOPPING=1
-  bool reloading = false;           // RELOADING=1
-  bool watchdog = false;            // WATCHDOG=1 (accepted, not acted on)
-  std::optional<std::string> status;                // STATUS=...
-  std::optional<int> errno_value;                   // ERRNO=N
-  std::optional<pid_t> mainpid;                     // MAINPID=N (> 1)
-  std::optional<std::uint64_t> extend_timeout_usec; // EXTEND_TIMEOUT_USEC=N
+  bool ready = false;                                // READY=1
+  bool stopping = false;                             // STOPPING=1
+  bool reloading = false;                            // RELOADING=1
+  bool watchdog = false;                             // WATCHDOG=1 (accepted, not acted on)
+  std::optional<std::string> status;                 // STATUS=...
+  std::optional<int> errno_value;                    // ERRNO=N
+  std::optional<pid_t> mainpid;                      // MAINPID=N (> 1)
+  std::optional<std::uint64_t> extend_timeout_usec;  // EXTEND_TIMEOUT_USEC=N
 };
 
 // Parses newline-separated KEY=VALUE assignments. Unknown keys and malformed

@@ -71,8 +71,8 @@ struct pidfile_state {
     running,  // a process holds the lock
   };
   kind state = kind::absent;
-  pid_t pid = 0;         // running: the lock holder; stale: the content if valid, else 0
-  pid_t file_pid = 0;    // the content when it parses, else 0
+  pid_t pid = 0;       // running: the lock holder; stale: the content if valid, else 0
+  pid_t file_pid = 0;  // the content when it parses, else 0
   bool content_ok = false;
 };
 

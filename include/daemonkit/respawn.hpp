@@ -21,7 +21,7 @@ struct respawn_policy {
   std::chrono::milliseconds initial_delay{100};
   std::chrono::milliseconds max_delay{30000};
   std::chrono::milliseconds reset_after{10000};  // a run this long counts as healthy
-  unsigned limit = 0;                             // 0: no limit
+  unsigned limit = 0;                            // 0: no limit
   std::chrono::milliseconds window{60000};
 };
 

@@ -23,7 +23,7 @@ struct service_config {
   std::vector<std::string> env;  // the service's whole environment
   std::string working_directory = "/";
   int umask = 022;
-  std::string user;              // USER[:GROUP] as given; empty: keep
+  std::string user;  // USER[:GROUP] as given; empty: keep
   std::string chroot;
   int nice = 0;
   std::vector<std::string> rlimits;  // "nofile=65536", as given

@@ -19,17 +19,17 @@ namespace daemonkit {
 
 struct service_state {
   std::string name;
-  std::string state;            // starting, running, backoff, stopping, stopped, exited, failed
+  std::string state;  // starting, running, backoff, stopping, stopped, exited, failed
   pid_t monitor_pid = 0;
-  pid_t pid = 0;                // the service's main pid (0 when none)
+  pid_t pid = 0;                      // the service's main pid (0 when none)
   std::uint64_t pid_start_ticks = 0;  // /proc/PID/stat starttime of pid, to recognise it later
-  std::int64_t started_at = 0;  // unix time (s) the current instance started
+  std::int64_t started_at = 0;        // unix time (s) the current instance started
   std::int64_t monitor_started_at = 0;
   unsigned restarts = 0;
-  std::string last_exit;        // "exited with status 1", "killed by signal KILL", or empty
-  int last_exit_code = -1;      // shell code of the last exit, -1 when none
-  std::string status_text;      // the service's last STATUS= message
-  std::string command;          // for display
+  std::string last_exit;    // "exited with status 1", "killed by signal KILL", or empty
+  int last_exit_code = -1;  // shell code of the last exit, -1 when none
+  std::string status_text;  // the service's last STATUS= message
+  std::string command;      // for display
 };
 
 std::string format_service_state(const service_state& s);

@@ -34,16 +34,16 @@ struct spawn_options {
   std::vector<std::string> argv;  // argv[0] is the program; searched in PATH if it has no '/'
   std::vector<std::string> env;   // KEY=VALUE, the child's whole environment
   std::string working_directory = "/";
-  int umask = 022;                // -1: keep
-  std::string chroot;             // empty: none
+  int umask = 022;     // -1: keep
+  std::string chroot;  // empty: none
   bool change_identity = false;
-  credentials identity;           // used when change_identity
-  int nice = 0;                   // added with setpriority when non-zero
+  credentials identity;  // used when change_identity
+  int nice = 0;          // added with setpriority when non-zero
   std::vector<rlimit_setting> rlimits;
-  bool new_session = true;        // setsid(): the child leads its own session and process group
-  int stdin_fd = -1;              // -1: /dev/null
-  int stdout_fd = -1;             // -1: inherit the caller's
-  int stderr_fd = -1;             // -1: inherit the caller's
+  bool new_session = true;                     // setsid(): the child leads its own session and process group
+  int stdin_fd = -1;                           // -1: /dev/null
+  int stdout_fd = -1;                          // -1: inherit the caller's
+  int stderr_fd = -1;                          // -1: inherit the caller's
   std::vector<std::pair<int, int>> extra_fds;  // {source fd in parent, fd number in child}
 };
 

@@ -122,8 +122,8 @@ class monitor {
 
   mstate state_ = mstate::starting;
   std::optional<clock::time_point> deadline_;
-  int stop_phase_ = 0;            // 0: stop signal sent, 1: KILL sent
-  bool stop_requested_ = false;   // a user asked for the stop (vs cleanup before respawn)
+  int stop_phase_ = 0;           // 0: stop signal sent, 1: KILL sent
+  bool stop_requested_ = false;  // a user asked for the stop (vs cleanup before respawn)
   bool failed_ = false;
   std::optional<milliseconds> pending_delay_;  // respawn decision waiting for the tree to empty
   bool pending_decided_ = false;
@@ -134,7 +134,7 @@ class monitor {
   unique_fd notify_fd_;
   std::string notify_addr_;
   unique_fd ready_rd_, ready_wr_;
-  pid_t keeper_ = 0;  // holds the output pipes if we die (see start_keeper)
+  pid_t keeper_ = 0;           // holds the output pipes if we die (see start_keeper)
   std::string parent_notify_;  // $NOTIFY_SOCKET of whoever started us (foreground)
 
   credentials creds_;
@@ -148,8 +148,8 @@ class monitor {
   std::int64_t main_started_at_ = 0;
   std::int64_t monitor_started_at_ = unix_now();
   std::string status_text_;
-  int start_failure_code_ = 1;     // run's exit code when the service never started
-  bool reloading_ = false;         // RELOADING=1 seen, READY=1 not yet
+  int start_failure_code_ = 1;       // run's exit code when the service never started
+  bool reloading_ = false;           // RELOADING=1 seen, READY=1 not yet
   bool stopping_announced_ = false;  // STOPPING=1 seen from this instance
   std::string partial_line_;
   std::deque<std::string> last_lines_;
@@ -255,9 +255,8 @@ void monitor::start_keeper() {
   sys::close_fds_except(keep, 3);
   sys::reset_signals();
   ::prctl(PR_SET_NAME, "daemonkit-keep");
-  struct pollfd watch {self.get(), POLLIN, 0};
-  while (sys::poll(&watch, 1, sys::deadline::never()) == 0) {
-  }
+  pollfd watch{self.get(), POLLIN, 0};
+  while (sys::poll(&watch, 1, sys::deadline::never()) == 0) {}
   // The monitor is gone (killed, or finished): drain until EOF.
   std::optional<log_file> out, err;
   std::string out_path = cfg_.stdout_file.empty() ? cfg_.log_file : cfg_.stdout_file;
@@ -514,9 +513,7 @@ void monitor::on_main_exit(exit_status st) {
       apply_respawn_decision();
       return;
     }
-    case mstate::stopping:
-      on_tree_maybe_empty();
-      return;
+    case mstate::stopping: on_tree_maybe_empty(); return;
     case mstate::backoff:
     case mstate::done: return;
   }
@@ -594,9 +591,7 @@ void monitor::on_deadline() {
       signal_tree(SIGKILL);
       deadline_ = clock::now() + k_kill_wait;
       return;
-    case mstate::backoff:
-      spawn_service();
-      return;
+    case mstate::backoff: spawn_service(); return;
     case mstate::stopping:
       if (stop_phase_ == 0) {
         say("still running after " + format_duration(cfg_.stop_timeout) + "; sending SIGKILL");
@@ -719,7 +714,7 @@ void monitor::read_notify() {
   for (;;) {
     char buf[4096];
     char control[CMSG_SPACE(sizeof(struct ucred))];
-    struct iovec iov {buf, sizeof buf - 1};
+    iovec iov{buf, sizeof buf - 1};
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -769,7 +764,8 @@ void monitor::read_notify() {
     if (m.extend_timeout_usec && state_ == mstate::starting) {
       deadline_ = clock::now() + std::chrono::microseconds(*m.extend_timeout_usec);
     }
-    if (m.errno_value && !m.ready) status_text_ += (status_text_.empty() ? "" : " ") + std::string("(errno ") + std::to_string(*m.errno_value) + ")";
+    if (m.errno_value && !m.ready)
+      status_text_ += (status_text_.empty() ? "" : " ") + std::string("(errno ") + std::to_string(*m.errno_value) + ")";
     if (m.reloading || m.stopping || (m.ready && reloading_)) {
       reloading_ = m.reloading && !m.ready;
       stopping_announced_ = stopping_announced_ || m.stopping;

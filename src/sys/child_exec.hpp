@@ -11,7 +11,17 @@
 namespace daemonkit::sys {
 
 enum class exec_stage : std::uint32_t {
-  none = 0, setsid, stdio, fds, rlimit, nice, chroot, chdir, identity, umask, exec,
+  none = 0,
+  setsid,
+  stdio,
+  fds,
+  rlimit,
+  nice,
+  chroot,
+  chdir,
+  identity,
+  umask,
+  exec,
 };
 
 struct fd_map_entry {
@@ -22,24 +32,24 @@ struct fd_map_entry {
 // Everything the child needs, as plain pointers into memory the parent owns
 // and keeps alive until the child has exec'd or exited.
 struct exec_plan {
-  const char* path;            // resolved program path, or nullptr to search PATH with execvpe semantics
+  const char* path;  // resolved program path, or nullptr to search PATH with execvpe semantics
   const char* const* argv;
   const char* const* envp;
-  const char* const* search;   // PATH directories (when path is nullptr), nullptr-terminated
-  const char* chdir;           // never nullptr
-  const char* chroot;          // nullptr: none
-  int umask;                   // -1: keep
+  const char* const* search;  // PATH directories (when path is nullptr), nullptr-terminated
+  const char* chdir;          // never nullptr
+  const char* chroot;         // nullptr: none
+  int umask;                  // -1: keep
   bool setsid;
   int nice;
   const int* rlimit_resources;
   const struct rlimit* rlimit_values;
   std::size_t nrlimits;
-  int in, out, err;            // -1: keep the current fd
+  int in, out, err;  // -1: keep the current fd
   const fd_map_entry* fds;
   std::size_t nfds;
   child_identity identity;
-  int error_fd;                // close-on-exec pipe to report {stage, errno}
-  char* path_buf;              // scratch space for PATH search
+  int error_fd;    // close-on-exec pipe to report {stage, errno}
+  char* path_buf;  // scratch space for PATH search
   std::size_t path_buf_size;
 };
 static_assert(std::is_standard_layout_v<exec_plan> && std::is_trivially_destructible_v<exec_plan>);

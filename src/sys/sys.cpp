@@ -131,9 +131,7 @@ int pidfd_send_signal(int pidfd, int sig, siginfo_t* info) noexcept {
 }
 
 int waitid_pidfd(int pidfd, siginfo_t* info, int options) noexcept {
-  return retry([&] {
-    return ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), info, options);
-  });
+  return retry([&] { return ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), info, options); });
 }
 
 pid_t waitpid(pid_t pid, int* status, int options) noexcept {
@@ -153,9 +151,7 @@ int accept(int fd) noexcept {
   return retry([&] { return ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); });
 }
 
-int signalfd(int fd, const sigset_t* mask) noexcept {
-  return ::signalfd(fd, mask, SFD_CLOEXEC | SFD_NONBLOCK);
-}
+int signalfd(int fd, const sigset_t* mask) noexcept { return ::signalfd(fd, mask, SFD_CLOEXEC | SFD_NONBLOCK); }
 
 int inotify_init() noexcept { return ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK); }
 

@@ -118,8 +118,8 @@ TEST_F(cli_monitor_kill, the_services_output_still_reaches_the_log) {
 
 TEST_F(cli_monitor_kill, stop_stops_every_process_in_the_services_session) {
   const std::string child = test_child_path;
-  auto tree = start_tree_and_kill_monitor(
-      "tree", child + " sleep 3600 & " + child + " fork-grandchild; echo started; wait", 3);
+  auto tree =
+      start_tree_and_kill_monitor("tree", child + " sleep 3600 & " + child + " fork-grandchild; echo started; wait", 3);
   auto left = stop_and_collect("tree", tree);
   EXPECT_TRUE(left.empty()) << "stop of an unsupervised service left:\n" << describe_processes(left);
 }

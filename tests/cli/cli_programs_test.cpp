@@ -156,8 +156,8 @@ TEST_F(cli_programs, extend_timeout_usec_gives_a_slow_start_more_time) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   std::string script = "systemd-notify EXTEND_TIMEOUT_USEC=30000000; echo extended; read x < " + fifo +
                        "; systemd-notify --ready; exec " + test_child_path + " pause";
-  auto starter = dk_spawn({"start", "--name", "slow", "--ready", "notify", "--ready-timeout", "1s", "--", "/bin/sh",
-                           "-c", script});
+  auto starter = dk_spawn(
+      {"start", "--name", "slow", "--ready", "notify", "--ready-timeout", "1s", "--", "/bin/sh", "-c", script});
   ASSERT_TRUE(wait_lines(logfile("slow"), "extended"));
   // Well past the original 1s, start is still waiting (it has 30s now).
   EXPECT_FALSE(fd_ready(starter.pidfd.get(), 2s)) << "start gave up at the original --ready-timeout";

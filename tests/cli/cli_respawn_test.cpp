@@ -112,7 +112,8 @@ TEST_F(cli_respawn, status_during_backoff_names_no_dead_pid) {
   bool seen = false;
   for (int restarts = 3; restarts <= 5 && !seen; ++restarts) {
     std::string want = std::to_string(restarts);
-    ASSERT_TRUE(wait_state_dir([&] { return state("gap")["restarts"] >= want && state("gap")["state"] == "backoff"; }, 10s));
+    ASSERT_TRUE(
+        wait_state_dir([&] { return state("gap")["restarts"] >= want && state("gap")["state"] == "backoff"; }, 10s));
     auto before = read_file(statefile("gap"));
     if (state("gap")["restarts"] != want) continue;
     pid_t stale = pidfile_pid("gap");
@@ -122,7 +123,8 @@ TEST_F(cli_respawn, status_during_backoff_names_no_dead_pid) {
     seen = true;
     EXPECT_EQ(s.exit_code(), 0) << describe(s);
     EXPECT_TRUE(contains(s.out, "gap: backoff")) << s.out;
-    EXPECT_FALSE(contains(s.out, "pid " + std::to_string(stale))) << "status names an instance that is gone:\n" << s.out;
+    EXPECT_FALSE(contains(s.out, "pid " + std::to_string(stale))) << "status names an instance that is gone:\n"
+                                                                  << s.out;
     EXPECT_TRUE(contains(j.out, "\"pid\": null")) << j.out;
   }
   EXPECT_TRUE(seen) << "no backoff long enough for a status call";
@@ -132,8 +134,8 @@ TEST_F(cli_respawn, stop_during_backoff_stops_at_once) {
   // After three restarts the delay is 800ms: the service sits in backoff.
   // (Should stop come later, it meets a fresh instance: it must work too.)
   start_child("wait", {"exit", "1"}, {"--respawn", "--respawn-max-delay", "1m"});
-  ASSERT_TRUE(wait_state_dir([&] { return state("wait")["state"] == "backoff" && state("wait")["restarts"] == "3"; },
-                             10s))
+  ASSERT_TRUE(
+      wait_state_dir([&] { return state("wait")["state"] == "backoff" && state("wait")["restarts"] == "3"; }, 10s))
       << read_file(statefile("wait")).value_or("");
   auto began = steady::now();
   auto r = dk({"stop", "wait"});

@@ -43,8 +43,7 @@ class cli_settings : public cli_fixture {
     if (!text) return 99;
     std::istringstream in(text->substr(text->rfind(')') + 2));
     std::string field;
-    for (int i = 3; i <= 19 && in >> field; ++i) {
-    }
+    for (int i = 3; i <= 19 && in >> field; ++i) {}
     return std::stol(field);
   }
 

@@ -50,7 +50,8 @@ TEST_F(cli_start, prints_the_service_pid_and_leaves_it_running_under_a_monitor) 
 }
 
 TEST_F(cli_start, output_goes_to_the_default_log_in_the_log_directory) {
-  start("out", {"/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exec " + std::string(test_child_path) + " pause"});
+  start("out",
+        {"/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exec " + std::string(test_child_path) + " pause"});
   ASSERT_TRUE(wait_lines(logfile("out"), "ready"));
   EXPECT_EQ(read_file(logfile("out")), "to-stdout\nto-stderr\nready\n");
 }
@@ -58,9 +59,9 @@ TEST_F(cli_start, output_goes_to_the_default_log_in_the_log_directory) {
 TEST_F(cli_start, creates_a_missing_log_directory_and_takes_the_directories_as_options) {
   std::string state = tmp.file("other-state"), logs = tmp.file("a/b/logs");
   command_options no_env;
-  auto r = run_command({tool_path, "start", "--state-dir", state, "--log-dir", logs, "--name", "opt", "--",
-                        test_child_path, "pause"},
-                       no_env);
+  auto r = run_command(
+      {tool_path, "start", "--state-dir", state, "--log-dir", logs, "--name", "opt", "--", test_child_path, "pause"},
+      no_env);
   ASSERT_EQ(r.exit_code(), 0) << describe(r);
   EXPECT_TRUE(exists(state + "/opt.pid"));
   EXPECT_FALSE(exists(pidfile("opt")));
@@ -112,8 +113,8 @@ TEST_F(cli_start, a_program_that_cannot_run_fails_the_start) {
 TEST_F(cli_start, notify_readiness_returns_only_after_ready) {
   std::string fifo = tmp.file("go");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  std::string script = "echo waiting; read x < " + fifo + "; " + test_child_path + " notify-ready; exec " +
-                       test_child_path + " pause";
+  std::string script =
+      "echo waiting; read x < " + fifo + "; " + test_child_path + " notify-ready; exec " + test_child_path + " pause";
   auto starter = dk_spawn({"start", "--name", "n", "--ready", "notify", "--", "/bin/sh", "-c", script});
   ASSERT_TRUE(wait_lines(logfile("n"), "waiting"));
   // The service runs but has not said READY: start is still waiting.
@@ -149,7 +150,8 @@ TEST_F(cli_start, notify_service_exiting_before_ready_fails_at_once_with_its_las
 
 TEST_F(cli_start, ready_timeout_fails_the_start_and_leaves_nothing_running) {
   auto began = steady::now();
-  auto r = dk({"start", "--name", "slow", "--ready", "notify", "--ready-timeout", "1s", "--", test_child_path, "pause"});
+  auto r =
+      dk({"start", "--name", "slow", "--ready", "notify", "--ready-timeout", "1s", "--", test_child_path, "pause"});
   auto took = steady::now() - began;
   EXPECT_EQ(r.exit_code(), 1) << describe(r);
   EXPECT_EQ(r.out, "");

@@ -15,9 +15,9 @@ class cli_state_dir : public cli_fixture {
   // `daemonkit ARGS` run as nobody with a minimal environment (no
   // DAEMONKIT_* variables, no XDG_RUNTIME_DIR): the defaults apply.
   command_result dk_as_nobody(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                                  "/usr/bin/env",     "-i",             "HOME=" + home,    "PATH=/usr/bin:/bin",
-                                  tool_path};
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=nobody",     "--regid=nogroup",
+                                  "--clear-groups",   "/usr/bin/env",       "-i",
+                                  "HOME=" + home,     "PATH=/usr/bin:/bin", tool_path};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
   }
@@ -35,7 +35,8 @@ class cli_state_dir : public cli_fixture {
     EXPECT_TRUE(contains(r.err, why)) << r.err;
     EXPECT_EQ(split_lines(r.err).size(), 1u) << r.err;
     EXPECT_TRUE(std::filesystem::is_empty(log_dir));
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), before) << "something was created in " << dir;
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), before)
+        << "something was created in " << dir;
     EXPECT_TRUE(descendants_of(::getpid()).empty());
     auto s = run_command({tool_path, "status", "--state-dir", dir}, no_env);
     EXPECT_EQ(s.exit_code(), 4) << describe(s);
@@ -125,9 +126,9 @@ TEST_F(cli_state_dir, a_file_in_place_of_the_directory_is_refused) {
   std::string file = tmp.file("file");
   write_file(file, "");
   command_options no_env;
-  auto r = run_command({tool_path, "start", "--state-dir", file, "--log-dir", log_dir, "--name", "x", "--",
-                        test_child_path, "pause"},
-                       no_env);
+  auto r = run_command(
+      {tool_path, "start", "--state-dir", file, "--log-dir", log_dir, "--name", "x", "--", test_child_path, "pause"},
+      no_env);
   EXPECT_EQ(r.exit_code(), 1) << describe(r);
   EXPECT_TRUE(contains(r.err, "is not a directory")) << r.err;
 }

@@ -66,8 +66,7 @@ TEST_F(cli_status, json_has_the_documented_fields) {
   EXPECT_EQ(j["monitor_pid"], monitor);
   EXPECT_TRUE(j["uptime_seconds"].is_number_integer()) << j.dump();
   EXPECT_TRUE(j["started_at"].is_string()) << j.dump();
-  EXPECT_TRUE(std::regex_match(j["started_at"].get<std::string>(),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+  EXPECT_TRUE(std::regex_match(j["started_at"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
       << j["started_at"];
   EXPECT_EQ(j["restarts"], 0);
   EXPECT_TRUE(j["last_exit"].is_null());

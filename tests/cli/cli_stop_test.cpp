@@ -61,8 +61,8 @@ TEST_F(cli_stop, stops_the_whole_tree_including_a_grandchild_that_left_the_sessi
   const std::string child = test_child_path;
   // Two grandchildren orphaned at once (one in a session of its own), one
   // worker in the background, and the master waiting.
-  std::string script = child + " fork-grandchild; setsid " + child + " fork-grandchild; " + child +
-                       " sleep 3600 & echo started; wait";
+  std::string script =
+      child + " fork-grandchild; setsid " + child + " fork-grandchild; " + child + " sleep 3600 & echo started; wait";
   pid_t pid = start("tree", {"/bin/sh", "-c", script});
   pid_t monitor = monitor_of("tree");
   ASSERT_TRUE(wait_lines(logfile("tree"), "started"));
@@ -140,7 +140,8 @@ TEST_F(cli_stop, restart_starts_a_new_instance_with_the_stored_options) {
   ASSERT_TRUE(wait_lines(logfile("svc"), "ready", 2));  // the new instance is past its exec
   ASSERT_EQ(r.exit_code(), 0) << describe(r);
   pid_t pid = pidfile_pid("svc");
-  EXPECT_EQ(r.out, "svc: stopped (pid " + std::to_string(old) + ")\nsvc: restarted (pid " + std::to_string(pid) + ")\n");
+  EXPECT_EQ(r.out,
+            "svc: stopped (pid " + std::to_string(old) + ")\nsvc: restarted (pid " + std::to_string(pid) + ")\n");
   EXPECT_NE(pid, old);
   EXPECT_FALSE(is_alive(old));
   ASSERT_TRUE(is_alive(pid));

@@ -298,9 +298,7 @@ class cli_fixture : public process_fixture {
     }
   }
 
-  std::map<std::string, std::string> state(const std::string& name) const {
-    return read_key_values(statefile(name));
-  }
+  std::map<std::string, std::string> state(const std::string& name) const { return read_key_values(statefile(name)); }
 
   // The monitor: the holder of the pidfile's lock.
   pid_t monitor_of(const std::string& name) const { return lock_holder(pidfile(name)); }

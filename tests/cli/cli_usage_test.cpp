@@ -46,7 +46,8 @@ class cli_usage : public cli_fixture {
 };
 
 TEST_F(cli_usage, invalid_service_names) {
-  for (const std::string& bad : std::vector<std::string>{"a/b", "..", ".x", "", "sp ace", "semi;colon", std::string(65, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a/b", "..", ".x", "", "sp ace", "semi;colon", std::string(65, 'a')}) {
     expect_usage_error(start_with({"--name", bad}), "--name");
   }
   expect_usage_error({"start", "--", "/bin/.hidden"}, "--name");  // the default name is the basename

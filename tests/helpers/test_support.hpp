@@ -19,8 +19,8 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <functional>
+#include <gtest/gtest.h>
 #include <map>
 #include <optional>
 #include <poll.h>
@@ -96,7 +96,7 @@ inline bool fd_ready(int fd, milliseconds timeout, short events = POLLIN) {
   auto until = steady::now() + timeout;
   for (;;) {
     auto left = std::chrono::ceil<milliseconds>(until - steady::now()).count();
-    struct pollfd p {fd, events, 0};
+    pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
     if (r > 0) return true;
     if (r == 0) return false;
@@ -135,8 +135,8 @@ class events {
       auto slash = path.rfind('/');
       dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
     }
-    constexpr std::uint32_t mask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
-                                   IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF;
+    constexpr std::uint32_t mask =
+        IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF;
     if (::inotify_add_watch(inotify_.get(), dir.c_str(), mask) < 0) {
       throw std::runtime_error("inotify_add_watch " + dir + ": " + std::strerror(errno));
     }
@@ -156,8 +156,7 @@ class events {
     for (const auto& e : p) {
       if (e.fd == inotify_.get()) {
         char buf[4096];
-        while (::read(inotify_.get(), buf, sizeof buf) > 0) {
-        }
+        while (::read(inotify_.get(), buf, sizeof buf) > 0) {}
       } else if (e.revents == 0) {
         still.push_back(e.fd);
       }
@@ -479,17 +478,17 @@ inline void kill_and_reap_children() {
 // Running commands and forked functions
 
 struct command_options {
-  std::vector<std::string> set_env;            // KEY=VALUE, added or replacing
+  std::vector<std::string> set_env;                     // KEY=VALUE, added or replacing
   std::vector<std::string> unset_env{"NOTIFY_SOCKET"};  // hermetic unless asked
-  std::vector<int> ignore_signals;             // SIG_IGN in the child (inherited over exec)
-  std::vector<int> block_signals;              // blocked in the child (inherited over exec)
-  std::vector<std::pair<int, int>> inherit_fds;  // {our fd, its number in the child}, not close-on-exec
+  std::vector<int> ignore_signals;                      // SIG_IGN in the child (inherited over exec)
+  std::vector<int> block_signals;                       // blocked in the child (inherited over exec)
+  std::vector<std::pair<int, int>> inherit_fds;         // {our fd, its number in the child}, not close-on-exec
   std::string stdin_path = "/dev/null";
   // When set, the child becomes a session leader with this terminal (a pty
   // slave) as its controlling tty, like a command typed in a shell.
   std::string controlling_tty;
-  std::optional<mode_t> umask;                 // the child's umask, when set
-  std::string cwd;                             // the child's working directory, when set
+  std::optional<mode_t> umask;  // the child's umask, when set
+  std::string cwd;              // the child's working directory, when set
 };
 
 struct command_result {
@@ -536,9 +535,10 @@ inline running_command spawn_command(const std::vector<std::string>& argv, const
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view kv = *e;
     auto key = kv.substr(0, kv.find('='));
-    bool drop = std::any_of(opts.unset_env.begin(), opts.unset_env.end(), [&](const std::string& k) { return k == key; }) ||
-                std::any_of(opts.set_env.begin(), opts.set_env.end(),
-                            [&](const std::string& s) { return s.substr(0, s.find('=')) == key; });
+    bool drop =
+        std::any_of(opts.unset_env.begin(), opts.unset_env.end(), [&](const std::string& k) { return k == key; }) ||
+        std::any_of(opts.set_env.begin(), opts.set_env.end(),
+                    [&](const std::string& s) { return s.substr(0, s.find('=')) == key; });
     if (!drop) env.emplace_back(kv);
   }
   for (const auto& s : opts.set_env) env.push_back(s);
@@ -613,8 +613,7 @@ inline running_command fork_function(const std::function<int()>& body, std::vect
       code = body();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "exception: %s\n", e.what());
-    } catch (...) {
-    }
+    } catch (...) {}
     std::fflush(nullptr);
     ::_exit(code);
   }

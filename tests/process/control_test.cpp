@@ -224,7 +224,8 @@ TEST_F(control_test, refuses_when_the_lock_holder_is_not_the_pid_in_the_file) {
   };
   const std::string named = std::to_string(other.pid);
   for (const auto& c : std::vector<refusal_case>{
-           {named + "\n", "pidfile " + pidfile + " names pid " + named + " but pid HOLDER holds its lock; refusing to signal"},
+           {named + "\n",
+            "pidfile " + pidfile + " names pid " + named + " but pid HOLDER holds its lock; refusing to signal"},
            {"1\n", "pidfile " + pidfile + " holds no valid pid (locked by pid HOLDER); refusing to signal"},
            {"0\n", "pidfile " + pidfile + " holds no valid pid (locked by pid HOLDER); refusing to signal"},
            {"-1\n", "pidfile " + pidfile + " holds no valid pid (locked by pid HOLDER); refusing to signal"},
@@ -270,8 +271,9 @@ TEST_F(control_test, a_signal_we_may_not_send_is_an_error_naming_the_pid) {
     std::printf("%s\n", s ? "reloaded" : s.err().message().c_str());
     return 0;
   });
-  EXPECT_EQ(r.out, "cannot send SIGTERM to pid " + std::to_string(pid) + ": Operation not permitted\ncannot send SIGHUP to pid " +
-                       std::to_string(pid) + ": Operation not permitted\n")
+  EXPECT_EQ(r.out, "cannot send SIGTERM to pid " + std::to_string(pid) +
+                       ": Operation not permitted\ncannot send SIGHUP to pid " + std::to_string(pid) +
+                       ": Operation not permitted\n")
       << describe(r);
   EXPECT_EQ(live_children(), std::vector<pid_t>{pid});
   EXPECT_EQ(lock_holder(pidfile), pid);

@@ -85,8 +85,7 @@ class counting final : public daemonkit::Daemon {
   void run() override {
     std::printf("running\n");
     std::fflush(stdout);
-    while (!wait_for(std::chrono::hours(1))) {
-    }
+    while (!wait_for(std::chrono::hours(1))) {}
     std::printf("stop requested %d, %d reloads\n", stop_requested() ? 1 : 0, reloads_);
     std::fflush(stdout);
   }
@@ -180,8 +179,8 @@ TEST_F(daemon_test, hup_calls_on_reload_and_term_ends_wait_for) {
   for (int i = 1; i <= 3; ++i) {
     r = run<counting>("reload");
     ASSERT_EQ(r.exit_code(), 0) << describe(r);
-    ASSERT_TRUE(wait_until([&] { return count_lines(log, "reload " + std::to_string(i)) == 1; }, 5s,
-                           events().changes_in(log)));
+    ASSERT_TRUE(
+        wait_until([&] { return count_lines(log, "reload " + std::to_string(i)) == 1; }, 5s, events().changes_in(log)));
   }
   r = run<counting>("stop");
   EXPECT_EQ(r.exit_code(), 0) << describe(r);

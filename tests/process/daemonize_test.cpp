@@ -31,9 +31,9 @@ using daemonkit::errc;
 struct start_outcome {
   command_result starter;
   bool ready = false;
-  pid_t daemon = 0;         // from daemon_pid(), ready or not
-  std::string error;        // wait_ready()'s message when not ready
-  int error_code = 0;       // its errc value (0 when not a daemonkit error)
+  pid_t daemon = 0;    // from daemon_pid(), ready or not
+  std::string error;   // wait_ready()'s message when not ready
+  int error_code = 0;  // its errc value (0 when not a daemonkit error)
 };
 
 // In the daemon: report ready, then wait to be killed.
@@ -307,8 +307,8 @@ TEST_F(daemonize_test, failures_are_always_reported_as_the_daemons_own_message) 
   pid_t first = start_ready(options());
   for (int i = 0; i < 100; ++i) {
     auto o = start(options());
-    ASSERT_EQ(o.error, "already running (pid " + std::to_string(first) + ")") << "attempt " << i << ": "
-                                                                              << describe(o.starter);
+    ASSERT_EQ(o.error, "already running (pid " + std::to_string(first) + ")")
+        << "attempt " << i << ": " << describe(o.starter);
   }
 }
 
@@ -357,10 +357,13 @@ TEST_F(daemonize_test, fail_is_reported_even_if_the_daemon_lingers) {
 }
 
 TEST_F(daemonize_test, a_daemon_that_never_reports_times_out_and_is_left_running) {
-  auto o = start(options(), [](daemonized&) {
-    for (;;) ::pause();
-    return 0;
-  }, {}, 200ms);
+  auto o = start(
+      options(),
+      [](daemonized&) {
+        for (;;) ::pause();
+        return 0;
+      },
+      {}, 200ms);
   EXPECT_FALSE(o.ready);
   EXPECT_EQ(o.error, "daemon (pid " + std::to_string(o.daemon) + ") did not report ready within 200ms");
   EXPECT_EQ(o.error_code, static_cast<int>(errc::timed_out));
@@ -458,7 +461,8 @@ TEST_F(daemonize_test, works_when_the_starter_ignores_sigchld) {
   EXPECT_EQ(lock_holder(pidfile), pid);
   kill_and_reap_children();
 
-  auto o = start(options(), [](daemonized&) { return 5; }, ignore_chld);
+  auto o = start(
+      options(), [](daemonized&) { return 5; }, ignore_chld);
   EXPECT_EQ(o.error, "daemon exited with status 5 before it was ready");
   // And the starter's own SIGCHLD disposition is restored afterwards.
   auto r = run_function([&] {

@@ -93,8 +93,8 @@ TEST_F(heartbeat_test, daemon_has_only_stdio_and_the_pidfile_open) {
   // The starter inherits stray fds, low and above 1024; none may reach the daemon.
   fd_guard devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   command_options opts;
-  opts.inherit_fds = {{devnull.get(), 3}, {devnull.get(), 7}, {devnull.get(), 1023}, {devnull.get(), 1024},
-                      {devnull.get(), 1500}, {devnull.get(), 4000}};
+  opts.inherit_fds = {{devnull.get(), 3},    {devnull.get(), 7},    {devnull.get(), 1023},
+                      {devnull.get(), 1024}, {devnull.get(), 1500}, {devnull.get(), 4000}};
   pid_t pid = start(opts);
   wait_until_idle(pid);
   auto fds = fds_of(pid);
@@ -153,7 +153,8 @@ TEST_F(heartbeat_test, log_has_the_started_line_then_alive_lines) {
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   EXPECT_EQ(line, "Daemon started with pid " + std::to_string(pid));
-  const std::regex alive(R"(Daemon Alive! [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4})");
+  const std::regex alive(
+      R"(Daemon Alive! [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4})");
   int alive_lines = 0;
   while (std::getline(in, line)) {
     if (line.empty() && in.peek() == EOF) break;
@@ -348,8 +349,8 @@ TEST_F(heartbeat_test, never_signals_an_unrelated_process_named_in_an_unlocked_p
 
   auto r = heartbeat("status");
   EXPECT_EQ(r.exit_code(), 1) << describe(r);
-  EXPECT_EQ(r.out, "heartbeat: dead, but pidfile " + pidfile + " exists (stale pid " + std::to_string(victim.pid()) +
-                       ")\n");
+  EXPECT_EQ(r.out,
+            "heartbeat: dead, but pidfile " + pidfile + " exists (stale pid " + std::to_string(victim.pid()) + ")\n");
   r = heartbeat("stop");
   EXPECT_EQ(r.exit_code(), 0) << describe(r);
   EXPECT_EQ(r.out, "heartbeat: not running (dead, but pidfile " + pidfile + " exists (stale pid " +
@@ -525,11 +526,10 @@ TEST_P(garbage_pidfile_test, gets_a_clear_answer_and_changes_nothing) {
 
 INSTANTIATE_TEST_SUITE_P(kinds, garbage_pidfile_test,
                          ::testing::Values(garbage_case{"empty", 1, 0, 7, true}, garbage_case{"text", 1, 0, 7, true},
-                                           garbage_case{"negative", 1, 0, 7, true},
-                                           garbage_case{"zero", 1, 0, 7, true}, garbage_case{"one", 1, 0, 7, true},
+                                           garbage_case{"negative", 1, 0, 7, true}, garbage_case{"zero", 1, 0, 7, true},
+                                           garbage_case{"one", 1, 0, 7, true},
                                            garbage_case{"out_of_range", 1, 0, 7, true},
-                                           garbage_case{"huge", 1, 0, 7, true},
-                                           garbage_case{"symlink", 4, 1, 1, false},
+                                           garbage_case{"huge", 1, 0, 7, true}, garbage_case{"symlink", 4, 1, 1, false},
                                            garbage_case{"directory", 4, 1, 1, false}),
                          [](const auto& p) { return std::string(p.param.name); });
 

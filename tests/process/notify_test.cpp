@@ -84,7 +84,8 @@ TEST_F(notify_test, sends_each_message_to_a_path_socket) {
   ASSERT_TRUE(daemonkit::notify_status("serving 3 clients"));
   EXPECT_EQ(l.receive(), "STATUS=serving 3 clients");
 
-  struct timespec before {}, after {};
+  struct timespec before {
+  }, after{};
   ::clock_gettime(CLOCK_MONOTONIC, &before);
   ASSERT_TRUE(daemonkit::notify_reloading());
   ::clock_gettime(CLOCK_MONOTONIC, &after);
@@ -93,7 +94,8 @@ TEST_F(notify_test, sends_each_message_to_a_path_socket) {
   ASSERT_TRUE(msg.starts_with(head)) << msg;
   auto usec = std::stoull(msg.substr(head.size()));
   auto to_usec = [](const timespec& t) {
-    return static_cast<unsigned long long>(t.tv_sec) * 1000000ULL + static_cast<unsigned long long>(t.tv_nsec) / 1000ULL;
+    return static_cast<unsigned long long>(t.tv_sec) * 1000000ULL +
+           static_cast<unsigned long long>(t.tv_nsec) / 1000ULL;
   };
   EXPECT_GE(usec, to_usec(before));
   EXPECT_LE(usec, to_usec(after));

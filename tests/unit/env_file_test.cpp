@@ -62,9 +62,7 @@ TEST(parse_env_file, blank_lines_and_comments_are_ignored) {
   EXPECT_EQ(parse_ok("\n   \n\t\n# A=1\n; B=2\n  # indented comment\nC=3\r\n\r\n"), strings{"C=3"});
 }
 
-TEST(parse_env_file, hash_inside_a_value_is_not_a_comment) {
-  EXPECT_EQ(parse_ok("A=x # y\n"), strings{"A=x # y"});
-}
+TEST(parse_env_file, hash_inside_a_value_is_not_a_comment) { EXPECT_EQ(parse_ok("A=x # y\n"), strings{"A=x # y"}); }
 
 TEST(parse_env_file, export_prefix_is_ignored) {
   EXPECT_EQ(parse_ok("export A=1\nexport\t B=2\n"), (strings{"A=1", "B=2"}));

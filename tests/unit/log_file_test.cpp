@@ -10,11 +10,11 @@
 #include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <random>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -29,10 +29,10 @@ namespace {
 
 // --- the fault seam ---------------------------------------------------------
 // sys::write and sys::open ask this hook first; tests set what it answers.
-int g_write_errno = 0;       // errno for sys::write, 0 = let it run
-int g_write_failures = -1;   // how many writes fail (-1 = all while set)
-int g_open_errno = 0;        // errno for sys::open
-int g_write_calls = 0;       // sys::write calls seen
+int g_write_errno = 0;      // errno for sys::write, 0 = let it run
+int g_write_failures = -1;  // how many writes fail (-1 = all while set)
+int g_open_errno = 0;       // errno for sys::open
+int g_write_calls = 0;      // sys::write calls seen
 
 int fault_hook(const char* call) {
   if (std::strcmp(call, "write") == 0) {
@@ -437,8 +437,8 @@ TEST_F(log_file_test, timestamps_follow_the_time_zone) {
     long offset;
     const char* text;
   };
-  for (const zone& z : {zone{"<+0530>-5:30", 5 * 3600 + 1800, "+05:30"}, zone{"<-0330>3:30", -(3 * 3600 + 1800), "-03:30"},
-                        zone{"UTC0", 0, "+00:00"}}) {
+  for (const zone& z : {zone{"<+0530>-5:30", 5 * 3600 + 1800, "+05:30"},
+                        zone{"<-0330>3:30", -(3 * 3600 + 1800), "-03:30"}, zone{"UTC0", 0, "+00:00"}}) {
     tz_guard tz(z.tz);
     std::string before = minute_at_offset(z.offset);
     {
@@ -611,8 +611,7 @@ TEST_F(log_file_test, rotation_failure_is_reported_and_writing_continues) {
   for (int i = 0; i < 3; ++i) write_ok(log, line);
   auto r = log.write(line);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.err().message(),
-            "cannot rotate log " + path_ + ": cannot remove " + path_ + ".1: Is a directory");
+  EXPECT_EQ(r.err().message(), "cannot rotate log " + path_ + ": cannot remove " + path_ + ".1: Is a directory");
   EXPECT_EQ(read_file(path_), line + line + line + line);
   EXPECT_FALSE(file_exists(dir_ + "/.service.log.new"));
   // Not retried before another max_size bytes from the failure (at 90
@@ -889,9 +888,8 @@ TEST_F(log_file_test, partial_write_then_error_duplicates_nothing) {
   EXPECT_EQ(log.dropped_bytes(), 40U);
   EXPECT_EQ(log.size(), 100U);
   write_ok(log, "next\n");
-  EXPECT_EQ(read_file(path_),
-            input.substr(0, 100) + "\n" +  // the cut line is ended before the marker
-                "daemonkit: dropped 40 bytes of output (File too large)\nnext\n");
+  EXPECT_EQ(read_file(path_), input.substr(0, 100) + "\n" +  // the cut line is ended before the marker
+                                  "daemonkit: dropped 40 bytes of output (File too large)\nnext\n");
 }
 
 TEST_F(log_file_test, other_write_errors_reopen_the_file) {
@@ -964,8 +962,7 @@ TEST_F(log_file_test, disk_full_on_a_real_file_system) {
     unique_fd f(sys::open(filler.c_str(), O_WRONLY | O_CREAT, 0600));
     ASSERT_TRUE(f);
     std::string block(4096, 'F');
-    while (sys::write(f.get(), block.data(), block.size()) > 0) {
-    }
+    while (sys::write(f.get(), block.data(), block.size()) > 0) {}
     ASSERT_EQ(errno, ENOSPC);
   }
 

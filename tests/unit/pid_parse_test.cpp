@@ -22,8 +22,8 @@ TEST(parse_pid, reads_a_pid_with_surrounding_whitespace) {
 }
 
 TEST(parse_pid, rejects_garbage) {
-  for (const char* bad : {"", "\n", "   ", "abc", "abc\n", "42abc", "4 2", "42\n43\n", "0x2a", "4.2", "-", "+",
-                          "+42", "-42", "- 42", "42-", "\x01", "pid=42"}) {
+  for (const char* bad : {"", "\n", "   ", "abc", "abc\n", "42abc", "4 2", "42\n43\n", "0x2a", "4.2", "-", "+", "+42",
+                          "-42", "- 42", "42-", "\x01", "pid=42"}) {
     auto r = daemonkit::parse_pid(bad);
     ASSERT_FALSE(r) << "'" << bad << "' parsed as " << (r ? *r : 0);
     EXPECT_EQ(r.err().code, errc::bad_pidfile) << bad;

@@ -38,9 +38,10 @@ TEST(parse_signal, accepts_realtime_signals) {
 }
 
 TEST(parse_signal, rejects_what_is_not_a_signal) {
-  for (const char* bad : {"", "0", "-1", "-15", "+15", "65", "1000", "99999999999999999999", "SIG", "SIGSIGTERM",
-                          "TERMX", " TERM", "TERM ", "15 ", "1.5", "RTMIN+", "RTMIN-1", "RTMAX+1", "RTMIN+-1",
-                          "RTMIN+99", "RTMAX-99", "FOO"}) {
+  for (const char* bad :
+       {"",        "0",          "-1",       "-15",      "+15",      "65",  "1000", "99999999999999999999",
+        "SIG",     "SIGSIGTERM", "TERMX",    " TERM",    "TERM ",    "15 ", "1.5",  "RTMIN+",
+        "RTMIN-1", "RTMAX+1",    "RTMIN+-1", "RTMIN+99", "RTMAX-99", "FOO"}) {
     auto r = daemonkit::parse_signal(bad);
     ASSERT_FALSE(r) << "'" << bad << "' parsed as " << (r ? *r : 0);
     EXPECT_EQ(r.err().code, errc::invalid_argument);

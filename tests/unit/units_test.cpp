@@ -28,9 +28,7 @@ TEST(parse_duration, reads_every_unit) {
   EXPECT_EQ(daemonkit::parse_duration("0ms").value(), 0ms);
 }
 
-TEST(parse_duration, plain_number_is_seconds) {
-  EXPECT_EQ(daemonkit::parse_duration("30").value(), 30s);
-}
+TEST(parse_duration, plain_number_is_seconds) { EXPECT_EQ(daemonkit::parse_duration("30").value(), 30s); }
 
 TEST(parse_duration, units_are_case_insensitive) {
   EXPECT_EQ(daemonkit::parse_duration("5S").value(), 5s);
@@ -39,8 +37,8 @@ TEST(parse_duration, units_are_case_insensitive) {
 }
 
 TEST(parse_duration, rejects_bad_values_with_a_message_naming_them) {
-  for (const char* bad : {"", " ", "s", "ms", "-1", "-1s", "+1s", "1x", "1 s", " 1s", "1s ", "1.2.3", ".", "1e3",
-                          "inf", "nan", "abc", "1s2", "10w", "0x10", "1,5s"}) {
+  for (const char* bad : {"",      " ", "s",   "ms",  "-1",  "-1s", "+1s", "1x",  "1 s",  " 1s", "1s ",
+                          "1.2.3", ".", "1e3", "inf", "nan", "abc", "1s2", "10w", "0x10", "1,5s"}) {
     auto r = daemonkit::parse_duration(bad);
     ASSERT_FALSE(r) << "'" << bad << "' parsed as " << (r ? r->count() : 0) << "ms";
     EXPECT_EQ(r.err().code, errc::invalid_argument) << bad;
@@ -92,8 +90,8 @@ TEST(parse_umask, reads_octal) {
 }
 
 TEST(parse_umask, rejects_bad_values_with_a_message_naming_them) {
-  for (const char* bad : {"", "8", "9", "018", "1000", "7777", "00000", "-1", "+7", "0x1", "0o22", "22a", " 22",
-                          "u=rwx"}) {
+  for (const char* bad :
+       {"", "8", "9", "018", "1000", "7777", "00000", "-1", "+7", "0x1", "0o22", "22a", " 22", "u=rwx"}) {
     auto r = daemonkit::parse_umask(bad);
     ASSERT_FALSE(r) << "'" << bad << "' parsed as " << (r ? *r : 0);
     EXPECT_EQ(r.err().code, errc::invalid_argument);

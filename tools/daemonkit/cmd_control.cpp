@@ -67,8 +67,9 @@ daemonkit::result<daemonkit::process> open_service(const service_view& v) {
   if (v.what == service_view::kind::supervised) {
     auto desc = daemonkit::list_descendants(v.monitor_pid);
     if (std::find(desc.begin(), desc.end(), v.pid) == desc.end()) {
-      return daemonkit::make_error(daemonkit::errc::not_lock_owner,
-                                   "pid " + std::to_string(v.pid) + " is not a process of this service; refusing to signal it");
+      return daemonkit::make_error(
+          daemonkit::errc::not_lock_owner,
+          "pid " + std::to_string(v.pid) + " is not a process of this service; refusing to signal it");
     }
   } else if (!same_process(v.pid, v.pid_start_ticks)) {
     return daemonkit::make_error(daemonkit::errc::not_running, "not running");
@@ -216,7 +217,8 @@ int cmd_stop(const common_options& o, const std::string& name, const std::string
   if (after.what == service_view::kind::unsupervised) {
     // The stop signal already went out: keep the original KILL deadline.
     auto left = std::chrono::duration_cast<milliseconds>(kill_at - std::chrono::steady_clock::now());
-    return stop_unsupervised(after, std::max(left, milliseconds(0)), after.config ? after.config->stop_signal : SIGTERM);
+    return stop_unsupervised(after, std::max(left, milliseconds(0)),
+                             after.config ? after.config->stop_signal : SIGTERM);
   }
   if (v->pid > 0) std::printf("%s: stopped (pid %d)\n", name.c_str(), static_cast<int>(v->pid));
   else std::printf("%s: stopped\n", name.c_str());

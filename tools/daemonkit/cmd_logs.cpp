@@ -20,9 +20,9 @@ int cmd_logs(const common_options& o, const std::string& name, long lines, bool 
   auto v = inspect_service(*dir, name);
   if (!v.config) {
     auto config = read_config(v.paths.config);  // says why: missing, or which field is bad
-    std::string why = v.what == service_view::kind::error ? v.error
+    std::string why = v.what == service_view::kind::error                           ? v.error
                       : config || config.err().code == daemonkit::errc::not_running ? "no such service"
-                                                                                     : config.err().message();
+                                                                                    : config.err().message();
     complain(name, why);
     return exit_failure;
   }
@@ -47,11 +47,14 @@ int cmd_logs(const common_options& o, const std::string& name, long lines, bool 
     return exit_failure;
   }
   if (!follow) return exit_ok;
-  auto r = daemonkit::follow_file(path, exists ? static_cast<std::uint64_t>(st.st_size) : 0, [](std::string_view data) {
-    std::fwrite(data.data(), 1, data.size(), stdout);
-    std::fflush(stdout);
-    return !std::ferror(stdout);
-  }, exists ? static_cast<std::uint64_t>(st.st_ino) : 0);
+  auto r = daemonkit::follow_file(
+      path, exists ? static_cast<std::uint64_t>(st.st_size) : 0,
+      [](std::string_view data) {
+        std::fwrite(data.data(), 1, data.size(), stdout);
+        std::fflush(stdout);
+        return !std::ferror(stdout);
+      },
+      exists ? static_cast<std::uint64_t>(st.st_ino) : 0);
   if (!r) {
     complain(name, r.err().message());
     return exit_failure;

@@ -1,8 +1,8 @@
 // start, run and restart: bring a service up under a monitor.
 #include <cstdio>
 #include <cstdlib>
-#include <variant>
 #include <unistd.h>
+#include <variant>
 
 #include "cli.hpp"
 #include "config_json.hpp"

@@ -87,7 +87,8 @@ json to_json(const service_view& v) {
   j["monitor_pid"] = v.monitor_pid > 0 ? json(v.monitor_pid) : json(nullptr);
   long long up = uptime_of(v);
   j["uptime_seconds"] = up >= 0 ? json(up) : json(nullptr);
-  j["started_at"] = v.running() && v.state && v.state->started_at > 0 ? json(iso_time(v.state->started_at)) : json(nullptr);
+  j["started_at"] =
+      v.running() && v.state && v.state->started_at > 0 ? json(iso_time(v.state->started_at)) : json(nullptr);
   j["restarts"] = v.state ? v.state->restarts : 0U;
   j["last_exit"] = v.state && !v.state->last_exit.empty() ? json(v.state->last_exit) : json(nullptr);
   j["last_exit_code"] = v.state && v.state->last_exit_code >= 0 ? json(v.state->last_exit_code) : json(nullptr);
@@ -117,9 +118,10 @@ void print_table(const std::vector<service_view>& views) {
     for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], f[i]->size());
   }
   for (const auto& r : rows) {
-    std::printf("%-*s  %-*s  %*s  %-*s  %*s  %-*s  %s\n", static_cast<int>(w[0]), r.name.c_str(), static_cast<int>(w[1]),
-                r.state.c_str(), static_cast<int>(w[2]), r.pid.c_str(), static_cast<int>(w[3]), r.uptime.c_str(),
-                static_cast<int>(w[4]), r.restarts.c_str(), static_cast<int>(w[5]), r.last.c_str(), r.command.c_str());
+    std::printf("%-*s  %-*s  %*s  %-*s  %*s  %-*s  %s\n", static_cast<int>(w[0]), r.name.c_str(),
+                static_cast<int>(w[1]), r.state.c_str(), static_cast<int>(w[2]), r.pid.c_str(), static_cast<int>(w[3]),
+                r.uptime.c_str(), static_cast<int>(w[4]), r.restarts.c_str(), static_cast<int>(w[5]), r.last.c_str(),
+                r.command.c_str());
   }
 }
 

@@ -73,8 +73,12 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", "daemonkit 0.1.0");
   dk::common_options common;
   auto add_common = [&](CLI::App* sub) {
-    sub->add_option("--state-dir", common.state_dir, "State directory (default: $DAEMONKIT_STATE_DIR, /run/daemonkit as root, else $XDG_RUNTIME_DIR/daemonkit or /tmp/daemonkit-UID)");
-    sub->add_option("--log-dir", common.log_dir, "Log directory (default: $DAEMONKIT_LOG_DIR, /var/log/daemonkit as root, else ~/.local/state/daemonkit/log)");
+    sub->add_option("--state-dir", common.state_dir,
+                    "State directory (default: $DAEMONKIT_STATE_DIR, /run/daemonkit as root, else "
+                    "$XDG_RUNTIME_DIR/daemonkit or /tmp/daemonkit-UID)");
+    sub->add_option(
+        "--log-dir", common.log_dir,
+        "Log directory (default: $DAEMONKIT_LOG_DIR, /var/log/daemonkit as root, else ~/.local/state/daemonkit/log)");
   };
 
   dk::start_args start_args;
@@ -91,7 +95,8 @@ int run_cli(int argc, char** argv) {
   std::string name, timeout, signal;
   auto* stop = app.add_subcommand("stop", "Stop a service and wait until every process of it is gone");
   stop->add_option("name", name, "Service name")->required();
-  stop->add_option("--timeout", timeout, "Time to wait after the stop signal before SIGKILL (default: the service's --stop-timeout)");
+  stop->add_option("--timeout", timeout,
+                   "Time to wait after the stop signal before SIGKILL (default: the service's --stop-timeout)");
   auto* restart = app.add_subcommand("restart", "Stop a service fully, then start it again with its stored options");
   restart->add_option("name", name, "Service name")->required();
   auto* reload = app.add_subcommand("reload", "Send a service its reload signal (default HUP)");
@@ -99,12 +104,14 @@ int run_cli(int argc, char** argv) {
   auto* sig = app.add_subcommand("signal", "Send a signal to a service's main process");
   sig->add_option("name", name, "Service name")->required();
   sig->add_option("signal", signal, "TERM, SIGTERM or 15")->required();
-  auto* reopen = app.add_subcommand("reopen", "Make a service's monitor reopen its log files (for logrotate's postrotate)");
+  auto* reopen =
+      app.add_subcommand("reopen", "Make a service's monitor reopen its log files (for logrotate's postrotate)");
   reopen->add_option("name", name, "Service name")->required();
 
   std::vector<std::string> names;
   bool json = false;
-  auto* status = app.add_subcommand("status", "Show services (LSB exit codes: 0 running, 1 dead/failed, 3 not running, 4 unknown)");
+  auto* status = app.add_subcommand(
+      "status", "Show services (LSB exit codes: 0 running, 1 dead/failed, 3 not running, 4 unknown)");
   status->add_option("name", names, "Service names (default: all)");
   status->add_flag("--json", json, "Machine-readable output");
   auto* list = app.add_subcommand("list", "List every service in the state directory");

@@ -31,7 +31,8 @@ std::string default_state_dir() {
 std::string default_log_dir() {
   if (const char* e = std::getenv("DAEMONKIT_LOG_DIR"); e != nullptr && *e != '\0') return e;
   if (::geteuid() == 0) return "/var/log/daemonkit";
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x == '/') return std::string(x) + "/daemonkit/log";
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x == '/')
+    return std::string(x) + "/daemonkit/log";
   const char* home = std::getenv("HOME");
   return std::string(home != nullptr && *home == '/' ? home : "/tmp") + "/.local/state/daemonkit/log";
 }
@@ -63,8 +64,9 @@ daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) 
   }
   if (!S_ISDIR(st.st_mode)) return make_error(errc::invalid_argument, "state directory " + dir + " is not a directory");
   if (st.st_uid != ::geteuid()) {
-    return make_error(errc::invalid_argument, "state directory " + dir + " is owned by uid " + std::to_string(st.st_uid) +
-                                                  ", not by you (uid " + std::to_string(::geteuid()) + "); refusing to use it");
+    return make_error(errc::invalid_argument, "state directory " + dir + " is owned by uid " +
+                                                  std::to_string(st.st_uid) + ", not by you (uid " +
+                                                  std::to_string(::geteuid()) + "); refusing to use it");
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return make_error(errc::invalid_argument, "state directory " + dir + " is writable by others; refusing to use it");

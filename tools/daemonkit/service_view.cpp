@@ -159,8 +159,7 @@ std::string service_view::describe() const {
       std::string s = st + (pid > 0 ? " (pid " + std::to_string(pid) + ")" : "");
       return s;
     }
-    case kind::unsupervised:
-      return "running (pid " + std::to_string(pid) + ", unsupervised: its monitor is gone)";
+    case kind::unsupervised: return "running (pid " + std::to_string(pid) + ", unsupervised: its monitor is gone)";
     case kind::failed:
       if (state && state->state == "failed") return "failed" + (last.empty() ? "" : ": last " + last);
       if (state && state->state == "exited") return "failed: " + last;

@@ -30,7 +30,7 @@ struct service_view {
   // The lock holder is the monitor that published NAME.state: only then may
   // stop/reload/reopen signal it (a stranger holding the lock may not be).
   bool monitor_verified = false;
-  pid_t pid = 0;  // the service's main pid while it runs
+  pid_t pid = 0;                      // the service's main pid while it runs
   std::uint64_t pid_start_ticks = 0;  // unsupervised: the start time that identifies pid
   std::optional<daemonkit::service_state> state;
   std::optional<daemonkit::service_config> config;

@@ -38,7 +38,8 @@ void add_start_options(CLI::App* s, start_args& a) {
   s->add_option("--stop-timeout", a.stop_timeout, "Wait after the stop signal before SIGKILL (default 10s)");
   s->add_option("--kill-mode", a.kill_mode, "group (default: every process of the service) or process (main only)");
   s->add_option("--reload-signal", a.reload_signal, "Signal sent by reload (default HUP)");
-  s->add_option("--respawn", a.respawn, "Restart the service when it exits: always (the default when given) or on-failure");
+  s->add_option("--respawn", a.respawn,
+                "Restart the service when it exits: always (the default when given) or on-failure");
   s->add_option("--respawn-max-delay", a.respawn_max_delay, "Longest backoff between restarts (default 30s)");
   s->add_option("--respawn-limit", a.respawn_limit, "Give up after N starts within --respawn-window");
   s->add_option("--respawn-window", a.respawn_window, "Window for --respawn-limit (default 60s)");
@@ -104,7 +105,8 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
   }
   c.name = name;
 
-  auto duration = [&](const std::string& opt, const std::string& v, std::chrono::milliseconds& out) -> daemonkit::result<void> {
+  auto duration = [&](const std::string& opt, const std::string& v,
+                      std::chrono::milliseconds& out) -> daemonkit::result<void> {
     auto d = daemonkit::parse_duration(v);
     if (!d) return bad(opt, d.err().message());
     out = *d;
@@ -178,7 +180,8 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
     if (!spec) return bad("--user", spec.err().message());
     auto creds = daemonkit::resolve_credentials(spec->first, spec->second);
     if (!creds) return bad("--user", creds.err().message());
-    if (::geteuid() != 0 && creds->uid != ::geteuid()) return bad("--user", "only root can run a service as another user");
+    if (::geteuid() != 0 && creds->uid != ::geteuid())
+      return bad("--user", "only root can run a service as another user");
     c.user = a.user;
     identity = std::move(*creds);
   }
