@@ -15,148 +15,11 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "tool_processes.hpp"
 
 namespace dk_cli {
 
 using namespace dk_test;
-
-inline const char* const tool_path = DK_TOOL;
-
-// ---------------------------------------------------------------------------
-// Processes
-
-struct proc_entry {
-  pid_t pid = 0;
-  pid_t ppid = 0;
-  char state = '?';
-};
-
-inline std::vector<proc_entry> all_processes() {
-  std::vector<proc_entry> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    pid_t pid = std::atoi(e->d_name);
-    if (auto st = read_stat(pid)) out.push_back({pid, st->ppid, st->state});
-  }
-  ::closedir(d);
-  return out;
-}
-
-// Every descendant of root (children, their children, ...), zombies included
-// when asked. The test process is a child subreaper, so whatever a test starts
-// stays below it even after its parents exit.
-inline std::vector<pid_t> descendants_of(pid_t root, bool with_zombies = false) {
-  auto procs = all_processes();
-  std::vector<pid_t> out;
-  std::vector<pid_t> frontier{root};
-  while (!frontier.empty()) {
-    pid_t parent = frontier.back();
-    frontier.pop_back();
-    for (const auto& p : procs) {
-      if (p.ppid != parent) continue;
-      frontier.push_back(p.pid);
-      if (with_zombies || (p.state != 'Z' && p.state != 'X')) out.push_back(p.pid);
-    }
-  }
-  return out;
-}
-
-inline bool is_alive(pid_t pid) {
-  auto st = read_stat(pid);
-  return st && st->state != 'Z' && st->state != 'X';
-}
-
-inline std::string comm_of(pid_t pid) {
-  auto text = read_file("/proc/" + std::to_string(pid) + "/comm");
-  if (!text) return {};
-  if (!text->empty() && text->back() == '\n') text->pop_back();
-  return *text;
-}
-
-inline std::string cmdline_of(pid_t pid) {
-  auto text = read_file("/proc/" + std::to_string(pid) + "/cmdline");
-  if (!text) return {};
-  std::replace(text->begin(), text->end(), '\0', ' ');
-  return *text;
-}
-
-inline std::string describe_processes(const std::vector<pid_t>& pids) {
-  std::string s;
-  for (pid_t p : pids) {
-    auto st = read_stat(p);
-    s += "  pid " + std::to_string(p) + " (" + comm_of(p) + ", state " + (st ? std::string(1, st->state) : "?") +
-         ", ppid " + (st ? std::to_string(st->ppid) : "?") + "): " + cmdline_of(p) + "\n";
-  }
-  return s;
-}
-
-// Waits until every live process in pids has exited (pidfd events, bounded);
-// returns the ones still alive at the deadline.
-inline std::vector<pid_t> wait_all_exit(const std::vector<pid_t>& pids, milliseconds timeout) {
-  std::vector<fd_guard> fds;
-  events ev;
-  for (pid_t p : pids) {
-    fd_guard fd(open_pidfd(p));
-    if (!fd.valid()) continue;  // already gone
-    ev = std::move(ev).exit_of(fd.get());
-    fds.push_back(std::move(fd));
-  }
-  wait_until([&] { return std::all_of(fds.begin(), fds.end(), [](const fd_guard& f) { return has_exited(f.get()); }); },
-             timeout, std::move(ev));
-  std::vector<pid_t> left;
-  for (pid_t p : pids) {
-    if (is_alive(p)) left.push_back(p);
-  }
-  return left;
-}
-
-// Waits until no live descendant of the test process remains (new ones
-// started meanwhile are waited for too); returns what is left at the deadline.
-inline std::vector<pid_t> wait_no_descendants(milliseconds timeout) {
-  const auto until = steady::now() + timeout;
-  for (;;) {
-    auto live = descendants_of(::getpid());
-    if (live.empty()) return live;
-    auto left = std::chrono::ceil<milliseconds>(until - steady::now());
-    if (left <= 0ms) return live;
-    wait_all_exit(live, left);
-  }
-}
-
-// Kills every descendant of the test process and reaps what becomes our
-// child, until nothing at all (not even a zombie) is left below us.
-inline void kill_and_reap_descendants() {
-  for (int round = 0; round < 50; ++round) {
-    auto all = descendants_of(::getpid(), true);
-    if (all.empty()) return;
-    for (pid_t p : all) {
-      fd_guard fd(open_pidfd(p));
-      if (fd.valid()) send_signal_pidfd(fd.get(), SIGKILL);
-    }
-    for (pid_t p : children_of(::getpid())) {
-      fd_guard fd(open_pidfd(p));
-      if (fd.valid() && wait_exit(fd.get(), 5s)) (void)reap(fd.get());
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Files
-
-// key=value lines (NAME.state) as a map.
-inline std::map<std::string, std::string> read_key_values(const std::string& path) {
-  std::map<std::string, std::string> out;
-  auto text = read_file(path);
-  if (!text) return out;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return out;
-}
 
 inline std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> out;
@@ -171,10 +34,6 @@ inline size_t count_exact_lines(const std::string& path, std::string_view line) 
   if (!text) return 0;
   auto lines = split_lines(*text);
   return static_cast<size_t>(std::count(lines.begin(), lines.end(), line));
-}
-
-inline bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 // The "N" of the first "(pid N" in text, or 0.
