@@ -3,9 +3,9 @@
 // finds every process a test caused (the test process is a child subreaper,
 // so daemons stay below it), and proves at the end that nothing is left.
 //
-// Built on test_support.hpp and tool_processes.hpp (shared with the CLI tests), so that the
-// fault suite builds on its own): the tests judge the tool by exit codes,
-// messages, files and /proc, never with the library's helpers.
+// Built on test_support.hpp and tool_processes.hpp (shared with the CLI
+// tests): the tests judge the tool by exit codes, messages, files and /proc,
+// never with the library's helpers.
 #pragma once
 
 #include <gtest/gtest.h>
