@@ -89,11 +89,19 @@ inline std::string describe_processes(const std::vector<pid_t>& pids) {
 }
 
 // Live descendants of the test process whose comm is `comm` (the helper
-// child's is "dk_test_child"): the instances of a service.
+// child's is "dk_test_child"): the instances of a service. A process whose
+// parent is itself one of them is not another instance: under ASan,
+// LeakSanitizer clones a tracer (same comm) from an exiting process.
 inline std::vector<pid_t> live_processes_named(const std::string& comm) {
-  std::vector<pid_t> out;
+  std::vector<pid_t> named;
   for (pid_t p : descendants_of(::getpid())) {
-    if (comm_of(p) == comm) out.push_back(p);
+    if (comm_of(p) == comm) named.push_back(p);
+  }
+  std::vector<pid_t> out;
+  for (pid_t p : named) {
+    auto st = read_stat(p);
+    if (st && std::find(named.begin(), named.end(), st->ppid) != named.end()) continue;
+    out.push_back(p);
   }
   return out;
 }
