@@ -103,6 +103,19 @@ bool wait_session_gone(pid_t sid, milliseconds timeout) {
   }
 }
 
+// Signals an opened process, or says why not (either step). True on success.
+bool send_or_complain(const std::string& name, const daemonkit::result<daemonkit::process>& proc, int sig) {
+  if (!proc) {
+    complain(name, proc.err().message());
+    return false;
+  }
+  if (auto r = proc->signal(sig); !r) {
+    complain(name, r.err().message());
+    return false;
+  }
+  return true;
+}
+
 // After the service is gone without its monitor: no stale pidfile naming a
 // pid that will be recycled, and a state that says stopped.
 void mark_stopped(const service_view& v) {
@@ -244,16 +257,8 @@ int cmd_reload(const common_options& o, const std::string& name) {
       return exit_ok;
     }
   }
-  auto svc = open_service(*v);
-  if (!svc) {
-    complain(name, svc.err().message());
-    return exit_failure;
-  }
   int sig = v->config ? v->config->reload_signal : SIGHUP;
-  if (auto r = svc->signal(sig); !r) {
-    complain(name, r.err().message());
-    return exit_failure;
-  }
+  if (!send_or_complain(name, open_service(*v), sig)) return exit_failure;
   std::printf("%s: reloading (pid %d)\n", name.c_str(), static_cast<int>(v->pid));
   return exit_ok;
 }
@@ -268,15 +273,7 @@ int cmd_signal(const common_options& o, const std::string& name, const std::stri
     complain(name, "not running");
     return exit_failure;
   }
-  auto svc = open_service(*v);
-  if (!svc) {
-    complain(name, svc.err().message());
-    return exit_failure;
-  }
-  if (auto r = svc->signal(*sig); !r) {
-    complain(name, r.err().message());
-    return exit_failure;
-  }
+  if (!send_or_complain(name, open_service(*v), *sig)) return exit_failure;
   std::printf("%s: sent SIG%s to pid %d\n", name.c_str(), daemonkit::signal_name(*sig).c_str(),
               static_cast<int>(v->pid));
   return exit_ok;
@@ -290,15 +287,7 @@ int cmd_reopen(const common_options& o, const std::string& name) {
     complain(name, "not running under a monitor");
     return exit_failure;
   }
-  auto mon = open_monitor(*v);
-  if (!mon) {
-    complain(name, mon.err().message());
-    return exit_failure;
-  }
-  if (auto r = mon->signal(daemonkit::reopen_logs_signal()); !r) {
-    complain(name, r.err().message());
-    return exit_failure;
-  }
+  if (!send_or_complain(name, open_monitor(*v), daemonkit::reopen_logs_signal())) return exit_failure;
   std::printf("%s: reopening logs\n", name.c_str());
   return exit_ok;
 }
