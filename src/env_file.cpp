@@ -233,7 +233,8 @@ result<std::vector<std::string>> parse_env_file(std::string_view content) {
   return parser(content).run();
 }
 
-result<std::vector<std::string>> read_env_file(const std::string& path) {
+result<std::vector<std::string>> read_env_file(const std::string& path, const credentials* service_user) {
+  (void)service_user;
   const std::string what = "cannot read env file " + path;
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   unique_fd fd(sys::open(path.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK));

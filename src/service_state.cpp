@@ -67,6 +67,7 @@ std::string format_service_state(const service_state& s) {
   kv("last_exit_code", std::to_string(s.last_exit_code));
   kv("status_text", s.status_text);
   kv("command", s.command);
+  kv("remaining", std::to_string(s.remaining));
   return o;
 }
 
@@ -100,6 +101,7 @@ result<service_state> parse_service_state(std::string_view text) {
     else if (k == "last_exit_code") ok = to_num(v, s.last_exit_code);
     else if (k == "status_text") s.status_text = unescape(v);
     else if (k == "command") s.command = unescape(v);
+    else if (k == "remaining") ok = to_num(v, s.remaining);
     // Unknown keys are skipped: newer monitors may add some.
     if (!ok) return bad("bad value for " + std::string(k));
   }

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemonkit/credentials.hpp"
 #include "daemonkit/result.hpp"
 
 namespace daemonkit {
@@ -58,6 +59,6 @@ result<std::vector<std::string>> parse_env_file(std::string_view content);
 //   "cannot read env file PATH: not a regular file",
 //   "cannot read env file PATH: larger than 16777216 bytes",
 //   "env file PATH: line 3: invalid variable name '1X'" (parse errors).
-result<std::vector<std::string>> read_env_file(const std::string& path);
+result<std::vector<std::string>> read_env_file(const std::string& path, const credentials* service_user = nullptr);
 
 }  // namespace daemonkit

@@ -30,6 +30,9 @@ struct service_state {
   int last_exit_code = -1;  // shell code of the last exit, -1 when none
   std::string status_text;  // the service's last STATUS= message
   std::string command;      // for display
+  // Processes of the service still alive after stop sent SIGKILL and waited
+  // (uninterruptible sleep, or beyond the monitor's permission): 0 normally.
+  unsigned remaining = 0;
 };
 
 std::string format_service_state(const service_state& s);

@@ -27,6 +27,7 @@
 #include "daemonkit/signal_name.hpp"
 #include "daemonkit/spawn.hpp"
 #include "daemonkit/units.hpp"
+#include "supervisor/service_logs.hpp"
 #include "sys/child_steps.hpp"
 #include "sys/sys.hpp"
 
@@ -86,6 +87,7 @@ class monitor {
   result<void> setup_notify();
   result<spawn_options> build_spawn();
   void start_keeper();
+  const credentials* service_user() const { return change_identity_ ? &creds_ : nullptr; }
 
   // events
   void spawn_service();
@@ -201,14 +203,7 @@ result<void> monitor::setup() {
 
 result<void> monitor::setup_output() {
   if (cfg_.passthrough) return {};
-  auto open_log = [&](const std::string& path) -> result<log_file> {
-    log_options lo;
-    lo.path = path;
-    lo.max_size = cfg_.log_max_size;
-    lo.keep = cfg_.log_keep;
-    lo.timestamps = cfg_.timestamps;
-    return log_file::open(lo);
-  };
+  auto open_log = [&](const std::string& path) { return open_service_log(cfg_, path, service_user()); };
   auto make_pipe = [](unique_fd& rd, unique_fd& wr) -> result<void> {
     int fds[2];
     if (sys::pipe(fds) != 0) return system_error("cannot create the output pipe");
@@ -218,8 +213,8 @@ result<void> monitor::setup_output() {
     ::fcntl(rd.get(), F_SETFL, O_NONBLOCK);
     return {};
   };
-  std::string out_path = cfg_.stdout_file.empty() ? cfg_.log_file : cfg_.stdout_file;
-  std::string err_path = cfg_.stderr_file.empty() ? cfg_.log_file : cfg_.stderr_file;
+  std::string out_path = stdout_log_path(cfg_);
+  std::string err_path = stderr_log_path(cfg_);
   if (!out_path.empty()) {
     auto l = open_log(out_path);
     if (!l) return std::move(l).err();
@@ -259,16 +254,11 @@ void monitor::start_keeper() {
   while (sys::poll(&watch, 1, sys::deadline::never()) == 0) {}
   // The monitor is gone (killed, or finished): drain until EOF.
   std::optional<log_file> out, err;
-  std::string out_path = cfg_.stdout_file.empty() ? cfg_.log_file : cfg_.stdout_file;
-  std::string err_path = cfg_.stderr_file.empty() ? cfg_.log_file : cfg_.stderr_file;
   auto open_log = [&](const std::string& path, std::optional<log_file>& into) {
-    log_options lo;
-    lo.path = path;
-    lo.max_size = cfg_.log_max_size;
-    lo.keep = cfg_.log_keep;
-    lo.timestamps = cfg_.timestamps;
-    if (auto l = log_file::open(lo)) into.emplace(std::move(*l));
+    if (auto l = open_service_log(cfg_, path, service_user())) into.emplace(std::move(*l));
   };
+  std::string out_path = stdout_log_path(cfg_);
+  std::string err_path = stderr_log_path(cfg_);
   if (out_rd_) open_log(out_path, out);
   if (err_rd_) open_log(err_path, err);
   for (int fd : {out_rd_.get(), err_rd_.get()}) {

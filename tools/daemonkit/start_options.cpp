@@ -210,7 +210,7 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
     if (!identity->shell.empty()) set_var(c.env, "SHELL=" + identity->shell);
   }
   for (const auto& f : a.env_files) {
-    auto vars = daemonkit::read_env_file(f);
+    auto vars = daemonkit::read_env_file(f, identity ? &*identity : nullptr);
     if (!vars) return bad("--env-file", vars.err().message());
     for (const auto& kv : *vars) set_var(c.env, kv);
   }
