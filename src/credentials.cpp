@@ -13,6 +13,10 @@ bool parse_id(std::string_view s, unsigned& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
 }
+
+// (uid_t)-1 and (gid_t)-1 are not ids: to setresuid/setresgid they mean
+// "leave this one unchanged", which would keep root's.
+constexpr unsigned unchanged_id = static_cast<unsigned>(-1);
 }  // namespace
 
 result<std::pair<std::string, std::string>> parse_user_spec(std::string_view spec) {
@@ -45,9 +49,17 @@ result<credentials> resolve_credentials(const std::string& user, const std::stri
   if (rc != 0) return system_error("cannot look up user '" + user + "'", rc);
   if (found == nullptr) {
     if (!parse_id(user, id)) return make_error(errc::invalid_argument, "no such user '" + user + "'");
-    // A bare uid with no passwd entry is allowed (containers); no groups.
+    if (id == unchanged_id) return make_error(errc::invalid_argument, "invalid uid " + user);
+    // A bare uid with no passwd entry is allowed (containers), but its group
+    // must be named: taking the gid equal to the uid would hand the service
+    // whatever group has that number here (43 is utmp, 15 kmem on Debian).
+    if (group.empty()) {
+      return make_error(errc::invalid_argument, "user " + user +
+                                                    " has no passwd entry, so it has no group of its own; name one "
+                                                    "explicitly (" +
+                                                    user + ":GROUP)");
+    }
     c.uid = static_cast<uid_t>(id);
-    c.gid = static_cast<gid_t>(id);
     c.name = user;
     c.home = "/";
   } else {
@@ -63,6 +75,8 @@ result<credentials> resolve_credentials(const std::string& user, const std::stri
     struct group* gfound = nullptr;
     std::vector<char> gbuf(16384);
     if (parse_id(group, id)) {
+      // Explicit, so taken as it is even without a group entry.
+      if (id == unchanged_id) return make_error(errc::invalid_argument, "invalid gid " + group);
       c.gid = static_cast<gid_t>(id);
     } else {
       rc = ::getgrnam_r(group.c_str(), &gr, gbuf.data(), gbuf.size(), &gfound);

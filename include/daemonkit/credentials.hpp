@@ -29,7 +29,11 @@ result<std::pair<std::string, std::string>> parse_user_spec(std::string_view spe
 
 // Looks up user (name or uid) and optional group (name or gid; default the
 // user's primary group), with the user's supplementary groups. Errors name
-// the user or group that does not exist.
+// the user or group that does not exist. A numeric uid or gid is taken as it
+// is even without a passwd or group entry (containers), but a uid without a
+// passwd entry has no primary group, so it needs an explicit group: without
+// one it is an error (never the gid of the same number); it then gets no
+// supplementary groups. 4294967295 ((uid_t)-1) is no id and always an error.
 result<credentials> resolve_credentials(const std::string& user, const std::string& group = {});
 
 }  // namespace daemonkit

@@ -2,11 +2,15 @@
 //
 // Written atomically (NAME.state.tmp, fsync-free rename: it lives in /run or
 // a runtime dir) by the monitor on every transition; read by status/list/
-// stop, which treat a missing, truncated or hostile file as "no state".
-// The format is "key=value" lines with \n and \\ escaped, stable on purpose
-// so other tools can read it too.
+// stop. A missing file is "no state"; a truncated, oversized or hostile one
+// is an error that names it, never a state with fields quietly missing.
+// The format is "key=value" lines with \n, \0 and \\ escaped (every other
+// byte is stored as it is: the text need not be UTF-8), stable on purpose so
+// other tools can read it too. Files from before the "format" key (no
+// "remaining" either) still read.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,13 +39,32 @@ struct service_state {
   unsigned remaining = 0;
 };
 
+// However big its inputs, a state file is at most this big: one page, which
+// /run (RAM) holds for every service without a second thought.
+inline constexpr std::size_t max_state_file_size = 8 * 1024;
+// STATUS= text beyond this is cut (with a visible mark).
+inline constexpr std::size_t max_status_text_size = 1024;
+
+// s with each text field cut to what a state file holds, on a UTF-8 boundary
+// with "…" (an ellipsis) appended so the cut shows: status_text to
+// max_status_text_size bytes, command (a display copy of argv, which may be
+// megabytes) to 4 KiB once escaped, name, state and last_exit to a few hundred
+// bytes. A state within the limits is returned unchanged; bounding twice
+// changes nothing more.
+service_state bound_service_state(service_state s);
+
+// The file's text for bound_service_state(s): never over max_state_file_size
+// bytes, and parse_service_state gives bound_service_state(s) back exactly.
 std::string format_service_state(const service_state& s);
-// Fails (errc::invalid_argument) on unknown structure: a line without '=',
-// a number that does not parse, a pid <= 1, over 64 KiB of input.
+// Fails (errc::invalid_argument, saying why) on anything else: over
+// max_state_file_size bytes, a last line without its newline or, in a file
+// that says "format=2", a missing key (both: a truncated file), a line
+// without '=', a number that does not parse, a pid <= 1, no state.
 result<service_state> parse_service_state(std::string_view text);
 
 result<void> write_service_state(const std::string& path, const service_state& s);
-// nullopt when the file does not exist; an error when it exists but is bad.
+// nullopt when the file does not exist; an error naming path when it exists
+// but cannot be used (a symlink, too large, truncated, malformed).
 result<std::optional<service_state>> read_service_state(const std::string& path);
 
 }  // namespace daemonkit

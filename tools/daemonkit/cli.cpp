@@ -1,18 +1,39 @@
 #include "cli.hpp"
 
 #include <cstdio>
+#include <string_view>
 
+#include "daemonkit/text_escape.hpp"
 #include "paths.hpp"
 
 namespace dk {
 
+namespace {
+
+// text escaped, except for its "\n    " continuation-line breaks.
+std::string printable_message(std::string_view text) {
+  constexpr std::string_view continuation = "\n    ";
+  std::string out;
+  for (;;) {
+    auto at = text.find(continuation);
+    out += daemonkit::escape_for_terminal(text.substr(0, at));
+    if (at == std::string_view::npos) return out;
+    out += continuation;
+    text.remove_prefix(at + continuation.size());
+  }
+}
+
+}  // namespace
+
 void complain(const std::string& name, const std::string& text) {
-  if (name.empty()) std::fprintf(stderr, "daemonkit: %s\n", text.c_str());
-  else std::fprintf(stderr, "daemonkit: %s: %s\n", name.c_str(), text.c_str());
+  std::string line = "daemonkit: ";
+  if (!name.empty()) line += daemonkit::escape_for_terminal(name) + ": ";
+  line += printable_message(text);
+  std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 int usage_error(const std::string& text) {
-  std::fprintf(stderr, "daemonkit: %s\n", text.c_str());
+  complain("", text);
   return exit_usage;
 }
 

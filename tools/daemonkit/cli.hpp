@@ -16,9 +16,18 @@ inline constexpr int exit_failure = 1;
 inline constexpr int exit_usage = 2;
 inline constexpr int lsb_running = 0, lsb_dead = 1, lsb_not_running = 3, lsb_unknown = 4;
 
-// "daemonkit: NAME: text" (or "daemonkit: text") on stderr.
+// Every printer of text that a service or a user chose (names, commands,
+// STATUS= text, last exit, paths, option values) shows it through
+// daemonkit::escape_for_terminal: control characters and bytes that are not
+// UTF-8 appear as \x1b, \r, \xe9, ... and can never drive the terminal.
+
+// "daemonkit: NAME: text" (or "daemonkit: text") on stderr, escaped. A
+// message may go on over several lines only as "\n    " (a newline and a
+// four-space indent: the service's last output after a failed start); each
+// such line is escaped on its own, so no text can start a line of its own.
 void complain(const std::string& name, const std::string& text);
 // A usage error: names the option, exits 2 (returns the code to return).
+// Escaped like complain.
 int usage_error(const std::string& text);
 
 struct common_options {

@@ -3,7 +3,10 @@
 // --json output is stable: an array of objects with the fields documented
 // in docs/daemonkit.md (name, state, running, supervised, pid, monitor_pid,
 // uptime_seconds, started_at, restarts, last_exit, last_exit_code,
-// status_text, command, log_file).
+// status_text, command, log_file, remaining, exit_code, error). It is always
+// valid UTF-8: a byte that is not (a service may send any STATUS= text and run
+// any argv) becomes U+FFFD. Plain output escapes control characters and such
+// bytes instead (\x1b, \r, \xe9), through daemonkit::escape_for_terminal.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -11,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "daemonkit/text_escape.hpp"
 #include "daemonkit/units.hpp"
 #include "service_view.hpp"
 
@@ -95,9 +99,22 @@ json to_json(const service_view& v) {
   j["status_text"] = v.state && !v.state->status_text.empty() ? json(v.state->status_text) : json(nullptr);
   j["command"] = v.config ? json(v.config->argv) : json(nullptr);
   j["log_file"] = v.config && !v.config->log_file.empty() ? json(v.config->log_file) : json(nullptr);
+  j["remaining"] = v.state ? v.state->remaining : 0U;
   j["exit_code"] = v.lsb_code();
-  if (v.what == service_view::kind::error) j["error"] = v.error;
+  if (!v.error.empty()) j["error"] = v.error;
   return j;
+}
+
+// JSON text for scripts: valid UTF-8 whatever the bytes inside.
+std::string dump_json(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
+
+std::string shown(std::string_view text) { return daemonkit::escape_for_terminal(text); }
+
+// The STATE column: the state, and the processes stop could not kill.
+std::string state_column(const service_view& v) {
+  std::string s = state_word(v);
+  if (v.state && v.state->remaining > 0) s += " (" + std::to_string(v.state->remaining) + " remain)";
+  return s;
 }
 
 void print_table(const std::vector<service_view>& views) {
@@ -107,21 +124,30 @@ void print_table(const std::vector<service_view>& views) {
   std::vector<row> rows{{"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "COMMAND"}};
   for (const auto& v : views) {
     long long up = uptime_of(v);
-    rows.push_back({v.name, state_word(v), v.running() && v.pid > 0 ? std::to_string(v.pid) : "-",
+    rows.push_back({shown(v.name), shown(state_column(v)), v.running() && v.pid > 0 ? std::to_string(v.pid) : "-",
                     up >= 0 ? daemonkit::format_duration(std::chrono::seconds(std::max(up, 1LL))) : "-",
                     std::to_string(v.state ? v.state->restarts : 0U),
-                    v.state && !v.state->last_exit.empty() ? v.state->last_exit : "-", command_of(v)});
+                    v.state && !v.state->last_exit.empty() ? shown(v.state->last_exit) : "-", shown(command_of(v))});
   }
+  // Columns padded by what the terminal shows (code points), not bytes.
   size_t w[6] = {};
   for (const auto& r : rows) {
     const std::string* f[6] = {&r.name, &r.state, &r.pid, &r.uptime, &r.restarts, &r.last};
-    for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], f[i]->size());
+    for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], daemonkit::display_width(*f[i]));
   }
+  auto pad = [](const std::string& s, size_t width, bool right) {
+    std::string fill(width - daemonkit::display_width(s), ' ');
+    return right ? fill + s : s + fill;
+  };
   for (const auto& r : rows) {
-    std::printf("%-*s  %-*s  %*s  %-*s  %*s  %-*s  %s\n", static_cast<int>(w[0]), r.name.c_str(),
-                static_cast<int>(w[1]), r.state.c_str(), static_cast<int>(w[2]), r.pid.c_str(), static_cast<int>(w[3]),
-                r.uptime.c_str(), static_cast<int>(w[4]), r.restarts.c_str(), static_cast<int>(w[5]), r.last.c_str(),
-                r.command.c_str());
+    std::string line = pad(r.name, w[0], false) + "  " + pad(r.state, w[1], false) + "  " + pad(r.pid, w[2], true) +
+                       "  " + pad(r.uptime, w[3], false) + "  " + pad(r.restarts, w[4], true) + "  " +
+                       pad(r.last, w[5], false) + "  " + r.command;
+    std::printf("%s\n", line.c_str());
+  }
+  // A file that could not be read is said, not left out.
+  for (const auto& v : views) {
+    if (!v.error.empty() && v.what != service_view::kind::error) complain(v.name, v.error);
   }
 }
 
@@ -131,8 +157,10 @@ void print_status(const service_view& v) {
   if (up >= 0) line += ", up " + daemonkit::format_duration(std::chrono::seconds(std::max(up, 1LL)));
   if (v.state && v.state->restarts > 0) line += ", " + std::to_string(v.state->restarts) + " restarts";
   if (v.running() && v.state && !v.state->last_exit.empty()) line += ", last " + v.state->last_exit;
-  if (v.state && !v.state->status_text.empty()) line += "\n  status: " + v.state->status_text;
+  line = shown(line);
+  if (v.state && !v.state->status_text.empty()) line += "\n  status: " + shown(v.state->status_text);
   std::printf("%s\n", line.c_str());
+  if (!v.error.empty()) complain(v.name, v.error);
 }
 
 }  // namespace
@@ -155,7 +183,7 @@ int cmd_status(const common_options& o, const std::vector<std::string>& names, b
   if (as_json) {
     json arr = json::array();
     for (const auto& v : views) arr.push_back(to_json(v));
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", dump_json(arr).c_str());
     return code;
   }
   for (const auto& v : views) {
@@ -176,9 +204,9 @@ int cmd_list(const common_options& o, bool as_json) {
   if (as_json) {
     json arr = json::array();
     for (const auto& v : views) arr.push_back(to_json(v));
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", dump_json(arr).c_str());
   } else if (views.empty()) {
-    std::printf("no services in %s\n", dir->c_str());
+    std::printf("no services in %s\n", shown(*dir).c_str());
   } else {
     print_table(views);
   }

@@ -1,9 +1,13 @@
 #include "config_json.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "daemonkit/file_io.hpp"
+#include "daemonkit/text_escape.hpp"
 
 namespace dk {
 
@@ -31,20 +35,81 @@ const char* respawn_name(daemonkit::respawn_mode m) {
   return "never";
 }
 constexpr size_t max_config_size = 4 * 1024 * 1024;
+
+constexpr std::string_view base64_digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string encode_base64(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    std::uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      v = (v << 8U) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0U);
+    }
+    for (size_t k = 0; k < 4; ++k) {
+      out += k <= n ? base64_digits[(v >> (18 - 6 * k)) & 0x3fU] : '=';
+    }
+  }
+  return out;
+}
+
+// Strict: only the canonical encoding (padding, no whitespace, zero unused
+// bits), so every stored text has one spelling. nullopt when it is not one.
+std::optional<std::string> decode_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    std::uint32_t v = 0;
+    size_t pad = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const char c = text[i + k];
+      std::uint32_t d = 0;
+      if (c == '=' && i + 4 == text.size() && k >= 2) {
+        ++pad;
+      } else {
+        auto at = base64_digits.find(c);
+        if (at == std::string_view::npos || pad > 0) return std::nullopt;
+        d = static_cast<std::uint32_t>(at);
+      }
+      v = (v << 6U) | d;
+    }
+    if ((pad == 1 && (v & 0xffU) != 0) || (pad == 2 && (v & 0xffffU) != 0)) return std::nullopt;
+    for (size_t k = 0; k < 3 - pad; ++k) out += static_cast<char>((v >> (16 - 8 * k)) & 0xffU);
+  }
+  return out;
+}
+
+// A text as NAME.json holds it: a JSON string when it is UTF-8, else
+// {"base64": "..."} of its bytes. JSON strings are Unicode, but argv,
+// the environment and paths are bytes: this way any of them is stored, and
+// given back to execve by restart, exactly.
+json stored_text(const std::string& s) {
+  if (daemonkit::is_valid_utf8(s)) return s;
+  return json::object({{"base64", encode_base64(s)}});
+}
+
+json stored_texts(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(stored_text(s));
+  return a;
+}
+
 }  // namespace
 
 std::string config_to_json(const service_config& c) {
   json j;
   j["version"] = 1;
-  j["name"] = c.name;
-  j["argv"] = c.argv;
-  j["env"] = c.env;
-  j["chdir"] = c.working_directory;
+  j["name"] = stored_text(c.name);
+  j["argv"] = stored_texts(c.argv);
+  j["env"] = stored_texts(c.env);
+  j["chdir"] = stored_text(c.working_directory);
   j["umask"] = c.umask;
-  j["user"] = c.user;
-  j["chroot"] = c.chroot;
+  j["user"] = stored_text(c.user);
+  j["chroot"] = stored_text(c.chroot);
   j["nice"] = c.nice;
-  j["rlimits"] = c.rlimits;
+  j["rlimits"] = stored_texts(c.rlimits);
   j["ready"] = ready_name(c.ready);
   j["ready_fd"] = c.ready_fd;
   j["ready_timeout_ms"] = c.ready_timeout.count();
@@ -56,9 +121,9 @@ std::string config_to_json(const service_config& c) {
   j["respawn_max_delay_ms"] = c.respawn.max_delay.count();
   j["respawn_limit"] = c.respawn.limit;
   j["respawn_window_ms"] = c.respawn.window.count();
-  j["log_file"] = c.log_file;
-  j["stdout_file"] = c.stdout_file;
-  j["stderr_file"] = c.stderr_file;
+  j["log_file"] = stored_text(c.log_file);
+  j["stdout_file"] = stored_text(c.stdout_file);
+  j["stderr_file"] = stored_text(c.stderr_file);
   j["log_max_size"] = c.log_max_size;
   j["log_keep"] = c.log_keep;
   j["timestamps"] = c.timestamps;
@@ -104,21 +169,31 @@ struct strict_reader {
     fail(k, "contains a NUL byte");
     return false;
   }
+  // A JSON string, or {"base64": "..."} for bytes that are not UTF-8.
+  static std::optional<std::string> text(const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_object() && v.size() == 1 && v.contains("base64") && v.at("base64").is_string()) {
+      return decode_base64(v.at("base64").get<std::string>());
+    }
+    return std::nullopt;
+  }
   void string(const char* k, std::string& out) {
     const json* v = find(k);
     if (v == nullptr) return;
-    if (!v->is_string()) return fail(k, "not a string");
-    std::string s = v->get<std::string>();
-    if (clean(k, s)) out = std::move(s);
+    auto s = text(*v);
+    if (!s) return fail(k, "not a string");
+    if (clean(k, *s)) out = std::move(*s);
   }
   void strings(const char* k, std::vector<std::string>& out) {
     const json* v = find(k);
     if (v == nullptr) return;
     if (!v->is_array()) return fail(k, "not an array");
     std::vector<std::string> r;
+    r.reserve(v->size());
     for (const auto& e : *v) {
-      if (!e.is_string()) return fail(k, "not an array of strings");
-      r.push_back(e.get<std::string>());
+      auto s = text(e);
+      if (!s) return fail(k, "not an array of strings");
+      r.push_back(std::move(*s));
       if (!clean(k, r.back())) return;
     }
     out = std::move(r);

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   try {
     return run_cli(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "daemonkit: internal error: %s\n", e.what());
+    dk::complain("", std::string("internal error: ") + e.what());
   } catch (...) {
     std::fprintf(stderr, "daemonkit: internal error\n");
   }
@@ -131,7 +131,9 @@ int run_cli(int argc, char** argv) {
     return false;
   };
   if (!args.empty() && !args.front().empty() && args.front()[0] != '-' && !known(args.front())) {
-    return dk::usage_error("unknown command '" + args.front() + "'\nTry 'daemonkit --help'.");
+    dk::usage_error("unknown command '" + args.front() + "'");
+    std::fprintf(stderr, "Try 'daemonkit --help'.\n");
+    return dk::exit_usage;
   }
   try {
     std::reverse(args.begin(), args.end());
@@ -141,7 +143,9 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "daemonkit: %s\nTry 'daemonkit --help' or 'daemonkit SUBCOMMAND --help'.\n", e.what());
+    // CLI11's message quotes what was typed: escaped like every other.
+    dk::usage_error(e.what());
+    std::fprintf(stderr, "Try 'daemonkit --help' or 'daemonkit SUBCOMMAND --help'.\n");
     return dk::exit_usage;
   }
 

@@ -89,7 +89,11 @@ service_view inspect_service(const std::string& state_dir, const std::string& na
   }
   auto st = daemonkit::read_service_state(v.paths.state);
   if (st && *st) v.state = **st;
+  // Kept even when the lock says the service runs: status shows what it
+  // knows and says which file it could not read.
+  if (!st) v.error = st.err().message();
   if (auto c = read_config(v.paths.config)) v.config = std::move(*c);
+  else if (c.err().code != daemonkit::errc::not_running && v.error.empty()) v.error = c.err().message();
 
   if (lock->state == daemonkit::pidfile_state::kind::running) {
     v.what = service_view::kind::supervised;
@@ -110,7 +114,6 @@ service_view inspect_service(const std::string& state_dir, const std::string& na
   }
   if (!st) {
     v.what = service_view::kind::error;
-    v.error = st.err().message();
     return v;
   }
   if (v.state && v.state->pid > 1 && same_process(v.state->pid, v.state->pid_start_ticks)) {
@@ -151,9 +154,15 @@ int service_view::lsb_code() const {
   return lsb_unknown;
 }
 
-std::string service_view::describe() const {
+namespace {
+
+// The state alone: "running (pid 42)", "failed: exited with status 1", ...
+std::string describe_state(const service_view& v) {
+  using kind = service_view::kind;
+  const auto& state = v.state;
+  const pid_t pid = v.pid;
   std::string last = state && !state->last_exit.empty() ? state->last_exit : "";
-  switch (what) {
+  switch (v.what) {
     case kind::supervised: {
       std::string st = state ? state->state : "running";
       std::string s = st + (pid > 0 ? " (pid " + std::to_string(pid) + ")" : "");
@@ -167,9 +176,20 @@ std::string service_view::describe() const {
     case kind::exited: return "not running (" + (last.empty() ? "exited" : last) + ")";
     case kind::stopped: return "not running (stopped)";
     case kind::unknown_name: return "not running";
-    case kind::error: return "unknown: " + error;
+    case kind::error: return "unknown: " + v.error;
   }
   return "unknown";
+}
+
+}  // namespace
+
+std::string service_view::describe() const {
+  std::string s = describe_state(*this);
+  if (state && state->remaining > 0) {
+    s += ", " + std::to_string(state->remaining) +
+         (state->remaining == 1 ? " process remains after SIGKILL" : " processes remain after SIGKILL");
+  }
+  return s;
 }
 
 }  // namespace dk

@@ -34,11 +34,18 @@ struct service_view {
   std::uint64_t pid_start_ticks = 0;  // unsupervised: the start time that identifies pid
   std::optional<daemonkit::service_state> state;
   std::optional<daemonkit::service_config> config;
+  // kind::error: why nothing can be told. Otherwise, when not empty, why
+  // NAME.state or NAME.json exists but cannot be read (too large, truncated,
+  // malformed, naming the file): what is shown without it is incomplete, and
+  // status/list say so rather than leave its fields out unannounced.
   std::string error;
 
   bool running() const { return what == kind::supervised || what == kind::unsupervised; }
   int lsb_code() const;
-  std::string describe() const;  // "running (pid 42)", "failed: exited with status 1", ...
+  // "running (pid 42)", "failed: exited with status 1", ..., with ", 3
+  // processes remain after SIGKILL" when stop could not kill them all. Raw
+  // text: escape it before printing.
+  std::string describe() const;
 };
 
 service_view inspect_service(const std::string& state_dir, const std::string& name);
