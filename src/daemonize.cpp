@@ -120,10 +120,23 @@ void set_var(std::vector<std::string>& env, std::string kv) {
   else env.push_back(std::move(kv));
 }
 
+// The last component is never followed if it is a symlink (one planted in
+// /tmp would make a root daemon append to any file); O_NONBLOCK keeps a FIFO
+// from hanging the start (no reader: ENXIO), and is cleared once open so the
+// daemon's stdio blocks as usual.
 result<unique_fd> open_stdio(const std::string& path, bool input) {
-  int flags = input ? O_RDONLY : (O_WRONLY | O_CREAT | O_APPEND);
-  unique_fd fd(sys::open(path.c_str(), flags | O_NOCTTY, 0644));
-  if (!fd) return system_error(std::string("cannot open ") + (input ? "stdin " : "log ") + path);
+  const std::string what = std::string("cannot open ") + (input ? "stdin " : "log ") + path;
+  int flags = (input ? O_RDONLY : (O_WRONLY | O_CREAT | O_APPEND)) | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+  unique_fd fd(sys::open(path.c_str(), flags, 0640));
+  if (!fd && errno == ELOOP)
+    return make_error(errc::invalid_argument, what + ": it is a symbolic link; refusing to follow it");
+  if (!fd) return system_error(what);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return system_error(what);
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    return make_error(errc::invalid_argument, what + ": not a regular file");
+  }
+  if (::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK & (O_APPEND)) != 0) return system_error(what);
   return fd;
 }
 

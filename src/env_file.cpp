@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unordered_map>
 
+#include "daemonkit/trusted_path.hpp"
 #include "daemonkit/unique_fd.hpp"
 #include "sys/sys.hpp"
 
@@ -136,7 +137,8 @@ class parser {
       line = rest_of_line();
     }
     std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) return line_error(line_, "expected KEY=VALUE, got " + quote(line));
+    if (eq == std::string_view::npos)
+      return line_error(line_, "expected KEY=VALUE");  // the line is not quoted back: it may be a secret
     std::string_view name = line.substr(0, eq);
     while (!name.empty() && is_blank(name.back())) name.remove_suffix(1);
     if (!is_valid_name(name)) return line_error(line_, "invalid variable name " + quote(name));
@@ -234,10 +236,28 @@ result<std::vector<std::string>> parse_env_file(std::string_view content) {
 }
 
 result<std::vector<std::string>> read_env_file(const std::string& path, const credentials* service_user) {
-  (void)service_user;
   const std::string what = "cannot read env file " + path;
+  // Root reads the file for a service that may run as another user: a path
+  // through anything another user controls could hand that service a
+  // root-only file (see trusted_path.hpp). Components the service's user
+  // owns are read with that user's credentials; anyone else's are refused.
+  path_trust trust;
+  trust.check_owners = ::geteuid() == 0;
+  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_uid = service_user->uid;
+  auto where = locate_checked_file(path, trust);
+  if (!where) {
+    error e = std::move(where).err();
+    e.context = what + ": " + e.context;
+    return e;
+  }
+  auto as = fs_identity_scope::enter(where->dir.service_owned ? service_user : nullptr);
+  if (!as) {
+    error e = std::move(as).err();
+    e.context = what + ": " + e.context;
+    return e;
+  }
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-  unique_fd fd(sys::open(path.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK));
+  unique_fd fd(sys::openat(where->dir.fd.get(), where->name.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW));
   if (!fd) return system_error(what);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return system_error(what);

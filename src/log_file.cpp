@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemonkit/trusted_path.hpp"
 #include "sys/sys.hpp"
 
 namespace daemonkit {
@@ -50,17 +51,27 @@ void now_parts(std::time_t& sec, int& ms) {
 
 std::string generation(const std::string& path, unsigned n) { return path + "." + std::to_string(n); }
 
-// The fresh file is prepared as a hidden sibling so a failed rotation leaves
-// path untouched and no reader ever sees a half-made name.
-std::string fresh_name(const std::string& path) {
+std::string dir_part(const std::string& path) {
   auto slash = path.rfind('/');
-  if (slash == std::string::npos) return "." + path + ".new";
-  return path.substr(0, slash + 1) + "." + path.substr(slash + 1) + ".new";
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
+std::string base_part(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// What the kernel says about a symlink where the log should be (ELOOP) is
+// obscure; say what we refused.
+error open_error(const std::string& what, int err) {
+  if (err == ELOOP) return make_error(errc::untrusted_path, what + ": it is a symbolic link; refusing to follow it");
+  return system_error(what, err);
+}
+
+error prefixed(const std::string& what, error e) {
+  e.context = what + ": " + e.context;
+  return e;
 }
 
 }  // namespace
@@ -76,13 +87,38 @@ log_file::log_file(log_options opts) : opts_(std::move(opts)) {
 
 result<log_file> log_file::open(log_options opts) {
   if (opts.path.empty()) return make_error(errc::invalid_argument, "log path is empty");
-  unique_fd fd(sys::open(opts.path.c_str(), open_flags, open_mode));
-  if (!fd) return system_error("cannot open log " + opts.path);
+  std::string name = base_part(opts.path);
+  if (name.empty() || name == "." || name == "..") {
+    return make_error(errc::invalid_argument, "log path " + opts.path + " does not name a file");
+  }
+  unique_fd dir(opts.dir_fd >= 0 ? sys::dup_cloexec(opts.dir_fd)
+                                 : sys::open(dir_part(opts.path).c_str(), O_RDONLY | O_DIRECTORY | O_NOCTTY));
+  if (!dir) return system_error("cannot open log " + opts.path);
   // localtime_r() reads TZ once per process; look again for this log.
   if (opts.timestamps) ::tzset();
   log_file log(std::move(opts));
-  log.adopt(std::move(fd));
+  log.dir_ = std::move(dir);
+  log.name_ = std::move(name);
+  auto fd = log.open_file("cannot open log ");
+  if (!fd) return std::move(fd).err();
+  log.adopt(std::move(*fd));
   return log;
+}
+
+result<unique_fd> log_file::open_file(const char* verb) {
+  const std::string what = verb + opts_.path;
+  auto as = fs_identity_scope::enter(opts_.identity ? &*opts_.identity : nullptr);
+  if (!as) return prefixed(what, std::move(as).err());
+  unique_fd fd(sys::openat(dir_.get(), name_.c_str(), open_flags | O_NOFOLLOW, open_mode));
+  if (!fd) return open_error(what, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return system_error(what);
+  // A FIFO or terminal is written without blocking (lines are dropped when
+  // it is full); a directory, socket or block device is never a log.
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    return make_error(errc::invalid_argument, what + ": not a regular file");
+  }
+  return fd;
 }
 
 std::size_t log_file::buffered_bytes() const noexcept {
@@ -152,61 +188,73 @@ result<void> log_file::flush() {
 }
 
 result<void> log_file::reopen() {
-  unique_fd fd(sys::open(opts_.path.c_str(), open_flags, open_mode));
-  if (!fd) return system_error("cannot reopen log " + opts_.path);
-  adopt(std::move(fd));
+  auto fd = open_file("cannot reopen log ");
+  if (!fd) return std::move(fd).err();
+  adopt(std::move(*fd));
   return {};
 }
 
 result<void> log_file::rotate() {
   const std::string what = "cannot rotate log " + opts_.path;
   if (!rotatable_) return make_error(errc::invalid_argument, what + ": not a regular file");
+  auto as = fs_identity_scope::enter(opts_.identity ? &*opts_.identity : nullptr);
+  if (!as) return prefixed(what, std::move(as).err());
+  const int dir = dir_.get();
+  auto exists = [&](const std::string& name) {
+    struct stat st {};
+    return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  };
   struct stat ours {};
   struct stat named {};
   if (::fstat(fd_.get(), &ours) != 0) return system_error(what);
-  if (::stat(opts_.path.c_str(), &named) != 0 || named.st_dev != ours.st_dev || named.st_ino != ours.st_ino) {
-    // path no longer names our file: someone else (logrotate) moved it away
-    // or removed it. Renaming now would shift their files, not ours.
+  if (::fstatat(dir, name_.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_dev != ours.st_dev ||
+      named.st_ino != ours.st_ino) {
+    // The name no longer leads to our file: someone else (logrotate) moved
+    // it away or removed it. Renaming now would shift their files, not ours.
     return reopen();
   }
 
-  const std::string fresh_path = fresh_name(opts_.path);
-  // O_EXCL: never follow a symlink planted under our temporary name; a file
-  // left there by a crash mid-rotation is ours to remove.
-  ::unlink(fresh_path.c_str());
-  unique_fd fresh(sys::open(fresh_path.c_str(), open_flags | O_EXCL, open_mode));
-  if (!fresh) return system_error(what + ": cannot create " + fresh_path);
+  // Every step is relative to the directory we opened and never follows a
+  // symlink: renames move names, whatever they are; the fresh file is made
+  // with O_EXCL. The messages show whole paths.
+  const std::string fresh = "." + name_ + ".new";
+  const std::string fresh_path = dir_part(opts_.path) + "/" + fresh;
+  // A file left under the temporary name by a crash mid-rotation is ours to remove.
+  ::unlinkat(dir, fresh.c_str(), 0);
+  unique_fd fresh_fd(sys::openat(dir, fresh.c_str(), open_flags | O_NOFOLLOW | O_EXCL, open_mode));
+  if (!fresh_fd) return system_error(what + ": cannot create " + fresh_path);
   auto rename_or_fail = [&](const std::string& from, const std::string& to) -> result<void> {
-    if (::rename(from.c_str(), to.c_str()) == 0) return {};
+    if (::renameat(dir, from.c_str(), dir, to.c_str()) == 0) return {};
     int err = errno;
-    ::unlink(fresh_path.c_str());
-    return system_error(what + ": cannot rename " + from + " to " + to, err);
+    ::unlinkat(dir, fresh.c_str(), 0);
+    const std::string d = dir_part(opts_.path) + "/";
+    return system_error(what + ": cannot rename " + d + from + " to " + d + to, err);
   };
 
   if (opts_.keep > 0) {
     // Generations 1..last exist without a gap; only they move up, into the
-    // gap or, once they reach path.keep, into the place of the oldest.
+    // gap or, once they reach name.keep, into the place of the oldest.
     unsigned last = 0;
-    while (last < opts_.keep - 1 && exists(generation(opts_.path, last + 1))) ++last;
+    while (last < opts_.keep - 1 && exists(generation(name_, last + 1))) ++last;
     if (last == opts_.keep - 1) {
       // Delete the oldest rather than rename over it: on ext4 a rename that
       // replaces a file forces writeback of the renamed one (auto_da_alloc);
       // measured here, that made each rotation wait on the disk (4x slower).
-      std::string oldest = generation(opts_.path, opts_.keep);
-      if (::unlink(oldest.c_str()) != 0 && errno != ENOENT) {
+      std::string oldest = generation(name_, opts_.keep);
+      if (::unlinkat(dir, oldest.c_str(), 0) != 0 && errno != ENOENT) {
         int err = errno;
-        ::unlink(fresh_path.c_str());
-        return system_error(what + ": cannot remove " + oldest, err);
+        ::unlinkat(dir, fresh.c_str(), 0);
+        return system_error(what + ": cannot remove " + generation(opts_.path, opts_.keep), err);
       }
     }
     for (unsigned i = last; i >= 1; --i) {
-      if (auto r = rename_or_fail(generation(opts_.path, i), generation(opts_.path, i + 1)); !r) return r;
+      if (auto r = rename_or_fail(generation(name_, i), generation(name_, i + 1)); !r) return r;
     }
-    if (auto r = rename_or_fail(opts_.path, generation(opts_.path, 1)); !r) return r;
+    if (auto r = rename_or_fail(name_, generation(name_, 1)); !r) return r;
   }
   // With keep == 0 this replaces (deletes) the current file in one step.
-  if (auto r = rename_or_fail(fresh_path, opts_.path); !r) return r;
-  adopt(std::move(fresh));
+  if (auto r = rename_or_fail(fresh, name_); !r) return r;
+  adopt(std::move(fresh_fd));
   return {};
 }
 

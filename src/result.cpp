@@ -18,6 +18,7 @@ class category final : public std::error_category {
       case errc::invalid_argument: return "invalid argument";
       case errc::not_lock_owner: return "process does not hold the pidfile lock";
       case errc::unsupported: return "not supported";
+      case errc::untrusted_path: return "untrusted path";
     }
     return "unknown daemonkit error";
   }

@@ -49,9 +49,11 @@ enum class env_policy {
 };
 
 struct daemonize_options {
-  std::string pidfile;                    // empty: no pidfile
-  std::string stdin_path = "/dev/null";   // opened read-only
-  std::string stdout_path = "/dev/null";  // opened O_APPEND|O_CREAT, mode 0644
+  std::string pidfile;                   // empty: no pidfile
+  std::string stdin_path = "/dev/null";  // opened read-only
+  // Opened O_APPEND|O_CREAT, mode 0640; a symlink as the last component, a
+  // directory, socket or block device is refused (a FIFO with no reader too).
+  std::string stdout_path = "/dev/null";
   std::string stderr_path = "/dev/null";  // the same file as stdout is opened once
   std::string working_directory = "/";
   mode_t umask = 022;

@@ -21,9 +21,11 @@
 //  - any other write error (ESTALE, EROFS, EBADF, ...): the data is dropped
 //    and counted the same way, and the file is reopened at once.
 //
-// The file is opened O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC (plus O_NOCTTY, and
-// O_NONBLOCK, which regular files ignore but which keeps a FIFO or terminal
-// given as the path from blocking us), mode 0640 minus the umask. O_APPEND
+// The file is opened O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC|O_NOFOLLOW (plus
+// O_NOCTTY, and O_NONBLOCK, which regular files ignore but which keeps a FIFO
+// or terminal given as the path from blocking us), relative to the log's
+// directory, mode 0640 minus the umask; a symlink, directory, socket or block
+// device where the log should be is refused. O_APPEND
 // makes logrotate's copytruncate safe: after an external truncation our next
 // line lands at the new end, with no hole of NULs before it.
 //
@@ -35,9 +37,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "daemonkit/credentials.hpp"
 #include "daemonkit/result.hpp"
 #include "daemonkit/unique_fd.hpp"
 
@@ -59,6 +63,17 @@ struct log_options {
   bool timestamps = false;
   // Text before each line, after the timestamp, e.g. "[err] "; may be empty.
   std::string prefix;
+  // The directory that holds the log, opened (and checked, see
+  // trusted_path.hpp) by the caller; log_file keeps its own duplicate. Every
+  // open, rename and unlink is relative to it and never follows a symlink;
+  // path is then used for its last component and in messages. -1: log_file
+  // opens path's directory itself, following symlinks in the directory part
+  // only.
+  int dir_fd = -1;
+  // When set, every file-system call runs with these credentials
+  // (fs_identity_scope): the log then belongs to that user, and a directory
+  // the user controls can lead root nowhere the user could not write.
+  std::optional<credentials> identity;
 };
 
 class log_file {
@@ -139,6 +154,8 @@ class log_file {
   // Bytes of a partial line waiting for its newline (without prefix).
   std::size_t buffered_bytes() const noexcept;
   const std::string& path() const noexcept { return opts_.path; }
+  // The file written now (for a caller that points its own stderr there).
+  int fd() const noexcept { return fd_.get(); }
 
  private:
   explicit log_file(log_options opts);
@@ -152,11 +169,14 @@ class log_file {
   bool over_limit(std::uint64_t pending, std::size_t next_record) const noexcept;
   void append_header(std::string& out, std::time_t sec, int ms);
   void adopt(unique_fd fd);
+  result<unique_fd> open_file(const char* verb);
   int write_marker();
   void note(error e);
   result<void> take_report();
 
   log_options opts_;
+  unique_fd dir_;     // the log's directory
+  std::string name_;  // the log's name in it
   unique_fd fd_;
   // [complete lines not yet written][the line in progress: header + bytes].
   // Reserved once; lines are formatted in place.

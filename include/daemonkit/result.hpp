@@ -28,6 +28,7 @@ enum class errc {
   invalid_argument,     // a value given by the caller cannot be used
   not_lock_owner,       // the pid in a pidfile is not the process holding its lock
   unsupported,          // a feature this kernel or build lacks
+  untrusted_path,       // another user could redirect or change what the path leads to
 };
 
 const std::error_category& daemonkit_category() noexcept;

@@ -227,6 +227,11 @@ result<void> monitor::setup_output() {
     err_log_.emplace(std::move(*l));
     if (auto r = make_pipe(err_rd_, err_wr_); !r) return r;
   }
+  // A started monitor's own stderr (a crash, a sanitizer report) goes where
+  // the user looks: the service's log, through the fd opened safely above
+  // (daemonize gave it /dev/null, never the path).
+  log_file* mine = err_log_ ? &*err_log_ : out_log_ ? &*out_log_ : nullptr;
+  if (!opts_.foreground && mine != nullptr) (void)sys::dup2(mine->fd(), 2);
   return {};
 }
 

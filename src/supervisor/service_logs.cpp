@@ -1,5 +1,9 @@
 #include "supervisor/service_logs.hpp"
 
+#include <unistd.h>
+
+#include "daemonkit/trusted_path.hpp"
+
 namespace daemonkit {
 
 std::string stdout_log_path(const service_config& cfg) {
@@ -13,9 +17,23 @@ std::string stderr_log_path(const service_config& cfg) {
 }
 
 result<log_file> open_service_log(const service_config& cfg, const std::string& path, const credentials* service_user) {
-  (void)service_user;
+  // The directory is walked and checked once here; log_file then does every
+  // open, rename and unlink relative to it, as the service's user when that
+  // user controls it (see trusted_path.hpp).
+  path_trust trust;
+  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_uid = service_user->uid;
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  auto checked = open_checked_dir(dir, trust);
+  if (!checked) {
+    error e = std::move(checked).err();
+    e.context = "cannot open log " + path + ": " + e.context;
+    return e;
+  }
   log_options lo;
   lo.path = path;
+  lo.dir_fd = checked->fd.get();
+  if (checked->service_owned) lo.identity = *service_user;
   lo.max_size = cfg.log_max_size;
   lo.keep = cfg.log_keep;
   lo.timestamps = cfg.timestamps;

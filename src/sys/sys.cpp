@@ -5,6 +5,8 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -47,6 +49,37 @@ int deadline::poll_timeout_ms() const {
 int open(const char* path, int flags, mode_t mode) noexcept {
   if (injected("open")) return -1;
   return retry([&] { return ::open(path, flags | O_CLOEXEC, mode); });
+}
+
+fs_ids current_fs_ids() {
+  fs_ids ids{static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))),
+             static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))),
+             {}};
+  int n = ::getgroups(0, nullptr);
+  if (n > 0) {
+    ids.groups.resize(static_cast<size_t>(n));
+    n = ::getgroups(n, ids.groups.data());
+    ids.groups.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  return ids;
+}
+
+int set_fs_ids(const fs_ids& ids) noexcept {
+  if (injected("setfsuid")) return -1;
+  if (::setgroups(ids.groups.size(), ids.groups.data()) != 0) return -1;
+  // setfsuid/setfsgid report the previous id whatever happens: ask again to
+  // learn whether the kernel took the new one.
+  ::setfsgid(ids.gid);
+  if (static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) != ids.gid) {
+    errno = EPERM;
+    return -1;
+  }
+  ::setfsuid(ids.uid);
+  if (static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))) != ids.uid) {
+    errno = EPERM;
+    return -1;
+  }
+  return 0;
 }
 
 int openat(int dirfd, const char* path, int flags, mode_t mode) noexcept {

@@ -19,6 +19,7 @@
 #include <string>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <vector>
 
 struct flock;
 
@@ -70,6 +71,19 @@ int socket(int domain, int type, int protocol) noexcept;
 int accept(int fd) noexcept;
 int signalfd(int fd, const sigset_t* mask) noexcept;
 int inotify_init() noexcept;  // IN_CLOEXEC | IN_NONBLOCK
+
+// The file-system identity (setfsuid/setfsgid and the supplementary groups)
+// of this thread, for acting on files as another user while keeping the
+// process's own ids. Returns 0, or -1 with errno set when the kernel did not
+// take the ids (the caller must then not go on). Single-threaded callers
+// only: setgroups changes the whole process.
+struct fs_ids {
+  uid_t uid;
+  gid_t gid;
+  std::vector<gid_t> groups;
+};
+fs_ids current_fs_ids();
+int set_fs_ids(const fs_ids& ids) noexcept;
 
 // Closes every fd >= 3 except those in keep (unsorted, may contain fds < 3).
 // Async-signal-safe: usable between fork and exec.

@@ -15,20 +15,23 @@ namespace dk {
 
 namespace {
 
-// Fills in the default log path and creates its directory.
+// Fills in the default log path and creates its directory. Whether the
+// directory is safe to write is the monitor's check (it opens the files).
 daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service_config& c) {
   if (c.passthrough) return {};
   if (c.log_file.empty() && (c.stdout_file.empty() || c.stderr_file.empty())) {
     bool chosen = !o.log_dir.empty() || std::getenv("DAEMONKIT_LOG_DIR") != nullptr;
     std::string dir = o.log_dir.empty() ? default_log_dir() : o.log_dir;
-    auto made = ensure_dir(dir);
+    auto made = dir.empty()
+                    ? daemonkit::result<void>(daemonkit::make_error(daemonkit::errc::invalid_argument, "no home"))
+                    : ensure_log_dir(dir, !chosen);
     if (!made && !chosen) {
       // A user without a usable home (nobody's is /nonexistent) still gets
       // logs: next to the state, in the private state directory.
       auto state = state_dir(o, true);
       if (!state) return std::move(state).err();
       dir = *state + "/log";
-      made = ensure_dir(dir);
+      made = ensure_log_dir(dir, true);
     }
     if (!made) return made;
     c.log_file = dir + "/" + c.name + ".log";
@@ -85,9 +88,8 @@ int start_config(const common_options& o, daemonkit::service_config c, const cha
 
   daemonkit::daemonize_options d;
   d.pidfile = v.paths.pidfile;
-  // The monitor's own stderr goes to the service's log, so a crash of the
-  // monitor leaves a trace where the user looks; its messages go there too.
-  d.stderr_path = !c.stderr_file.empty() ? c.stderr_file : c.log_file;
+  // The monitor points its own stderr at the service's log once it has
+  // opened it safely (never by path here, as root, before any check).
   d.ready_timeout = c.ready_timeout + std::chrono::seconds(10);
   auto launched = daemonkit::daemonize(d);
   if (!launched) {

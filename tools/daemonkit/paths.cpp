@@ -33,8 +33,14 @@ std::string default_log_dir() {
   if (::geteuid() == 0) return "/var/log/daemonkit";
   if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x == '/')
     return std::string(x) + "/daemonkit/log";
+  // No /tmp fallback: another user could make that directory first and
+  // plant symlinks in it. Without a home of our own the caller uses the
+  // private state directory's log/.
   const char* home = std::getenv("HOME");
-  return std::string(home != nullptr && *home == '/' ? home : "/tmp") + "/.local/state/daemonkit/log";
+  struct stat st {};
+  if (home == nullptr || *home != '/' || ::stat(home, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+    return {};
+  return std::string(home) + "/.local/state/daemonkit/log";
 }
 
 namespace {
@@ -46,9 +52,8 @@ daemonkit::result<void> make_parents(const std::string& dir, mode_t mode) {
   }
   return {};
 }
-}  // namespace
 
-daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) {
+daemonkit::result<void> check_private_dir(const std::string& dir, bool create) {
   if (dir.empty()) return make_error(errc::invalid_argument, "state directory is empty");
   if (create) {
     if (auto r = make_parents(dir, 0755); !r) return r;
@@ -73,10 +78,33 @@ daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) 
   }
   return {};
 }
+}  // namespace
 
-daemonkit::result<void> ensure_dir(const std::string& dir) {
+daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) {
+  auto r = check_private_dir(dir, create);
+  // The last-resort default lives in /tmp, where anybody may have made it
+  // first: say how to get a directory nobody else can take.
+  if (!r && std::getenv("DAEMONKIT_STATE_DIR") == nullptr && dir == default_state_dir() && dir.rfind("/tmp/", 0) == 0) {
+    daemonkit::error e = std::move(r).err();
+    e.context += " (set XDG_RUNTIME_DIR, or DAEMONKIT_STATE_DIR, to a directory only you can write)";
+    return e;
+  }
+  return r;
+}
+
+daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours) {
+  // Logs may hold secrets (a root service's DB_PASSWORD=...): root's are
+  // readable by its group at most, a user's by nobody else.
+  const mode_t mode = ::geteuid() == 0 ? 0750 : 0700;
   if (auto r = make_parents(dir, 0755); !r) return r;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return system_error("cannot create directory " + dir);
+  if (::mkdir(dir.c_str(), mode) == 0) return {};
+  if (errno != EEXIST) return system_error("cannot create log directory " + dir);
+  // Our default directory, made looser by an older daemonkit: tighten it.
+  struct stat st {};
+  if (ours && ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+      (st.st_mode & 07777 & ~mode) != 0) {
+    if (::chmod(dir.c_str(), mode) != 0) return system_error("cannot restrict log directory " + dir);
+  }
   return {};
 }
 

@@ -20,14 +20,17 @@ struct dirs {
 // $XDG_RUNTIME_DIR/daemonkit, or /tmp/daemonkit-UID.
 std::string default_state_dir();
 // --log-dir / DAEMONKIT_LOG_DIR, else /var/log/daemonkit (root) or
-// ${XDG_STATE_HOME:-~/.local/state}/daemonkit/log.
+// ${XDG_STATE_HOME:-~/.local/state}/daemonkit/log; empty when there is no
+// home of our own (the caller then uses the state directory's log/).
 std::string default_log_dir();
 
 // Creates dir (0700) if missing, with missing parents; refuses a symlink, a
 // non-directory, one owned by another user, or one writable by group/others.
 daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create);
-// Creates dir (0755) with parents if missing.
-daemonkit::result<void> ensure_dir(const std::string& dir);
+// Creates a log directory if missing (0750 for root, 0700 for a user;
+// missing parents 0755). `ours`: it is a default directory, so one that an
+// older version made looser is tightened.
+daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours);
 
 struct service_paths {
   std::string pidfile, state, config;

@@ -1,0 +1,95 @@
+// Paths a privileged process may act on without being led astray.
+//
+// Root writing a log in a directory another user can change, or reading a
+// file through a symlink another user owns, can be made to write or read any
+// file on the system. So before acting on a path, walk it from / one
+// component at a time, resolving symlinks by hand, and look at who may
+// change each step:
+//  - a component (directory or symlink) owned by root or by the caller is
+//    trusted;
+//  - one owned by the service's user (path_trust::service_uid) is accepted,
+//    but the result says so (service_owned): the caller must then act with
+//    that user's credentials (fs_identity_scope), as runit runs svlogd as the
+//    log user, so whatever the user redirects the path to, the kernel checks
+//    the user's permissions, never root's;
+//  - one owned by anybody else is refused;
+//  - a directory writable by others than its owner is refused unless it is
+//    sticky (like /tmp: then only the owner of an entry may move it, and the
+//    entry itself is checked next) or belongs to the service's user. The
+//    last directory must not be sticky-and-shared either: others could plant
+//    names in it.
+// The walk keeps an fd of each directory it checked, so nothing can be
+// swapped between the check and the use: callers act relative to the fd
+// with O_NOFOLLOW.
+//
+// Linux only; not thread-safe where it changes the file-system identity.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "daemonkit/credentials.hpp"
+#include "daemonkit/result.hpp"
+#include "daemonkit/unique_fd.hpp"
+
+namespace daemonkit {
+
+struct path_trust {
+  // The user a service runs as, when it is not the caller.
+  std::optional<uid_t> service_uid;
+  // Skip the ownership checks (symlinks are still resolved by hand): for a
+  // caller that only reads what it could read anyway.
+  bool check_owners = true;
+};
+
+struct checked_dir {
+  unique_fd fd;                // O_RDONLY | O_DIRECTORY | O_CLOEXEC
+  bool service_owned = false;  // reached through something the service's user owns
+};
+
+// Opens directory path (relative paths start at the working directory)
+// after the walk above. Errors name the component and the reason:
+//   "/srv/x is owned by uid 1001 (bob), not by root, you or the service's user",
+//   "/srv/x is writable by group 50 (staff)", "/srv/x is writable by everyone",
+//   "cannot open /srv/x: No such file or directory" (system errors).
+result<checked_dir> open_checked_dir(const std::string& path, const path_trust& trust);
+
+// The directory holding file path, and the file's name in it, with every
+// symlink on the way (the last component's too) resolved and checked as
+// above. The file itself need not exist. Open it with openat(dir.fd, name,
+// ... | O_NOFOLLOW).
+struct checked_location {
+  checked_dir dir;
+  std::string name;
+};
+result<checked_location> locate_checked_file(const std::string& path, const path_trust& trust);
+
+// While alive, file-system calls of this (single-threaded) process run with
+// the user's credentials: fsuid, fsgid and supplementary groups; the
+// process's real and effective ids do not change, so leaving the scope
+// restores root's. Does nothing when `as` is null.
+class fs_identity_scope {
+ public:
+  // Errors: "cannot act as user NAME: Operation not permitted" (not root).
+  static result<fs_identity_scope> enter(const credentials* as);
+  fs_identity_scope(fs_identity_scope&& o) noexcept
+      : active_(o.active_), uid_(o.uid_), gid_(o.gid_), groups_(std::move(o.groups_)) {
+    o.active_ = false;
+  }
+  fs_identity_scope& operator=(fs_identity_scope&&) = delete;
+  fs_identity_scope(const fs_identity_scope&) = delete;
+  fs_identity_scope& operator=(const fs_identity_scope&) = delete;
+  ~fs_identity_scope();
+
+ private:
+  fs_identity_scope() = default;
+  bool active_ = false;
+  // What to restore.
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  std::vector<gid_t> groups_;
+};
+
+}  // namespace daemonkit
