@@ -1,0 +1,309 @@
+// Root never writes a log, or reads an env file, through a path another user
+// controls (issue 8, items 1-3, 10, 12): each attack of the issue is played
+// by a real second user, and the legitimate setups next to it must still
+// work. Needs root (to create users and run services as them): skipped
+// otherwise.
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include "fault_support.hpp"
+
+namespace dk_fault {
+namespace {
+
+// A system user made for one test and removed after it.
+class test_user {
+ public:
+  explicit test_user(const std::string& tag) {
+    name_ = "dk" + tag + std::to_string(::getpid() % 100000);
+    auto r = run_command({"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                          "/usr/sbin/nologin", "--user-group", name_});
+    if (r.exit_code() != 0) throw std::runtime_error("useradd " + name_ + ": " + r.err);
+    struct passwd* pw = ::getpwnam(name_.c_str());
+    if (pw == nullptr) throw std::runtime_error("no passwd entry for " + name_);
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+  }
+  test_user(const test_user&) = delete;
+  test_user& operator=(const test_user&) = delete;
+  ~test_user() {
+    run_command({"/usr/bin/pkill", "-KILL", "-u", name_});
+    run_command({"/usr/sbin/userdel", name_});
+  }
+  const std::string& name() const { return name_; }
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
+
+  // A directory owned by this user, mode `mode`.
+  void own(const std::string& path, mode_t mode = 0755) const {
+    ::mkdir(path.c_str(), mode);
+    if (::chown(path.c_str(), uid_, gid_) != 0 || ::chmod(path.c_str(), mode) != 0) {
+      throw std::runtime_error("cannot give " + path + " to " + name_);
+    }
+  }
+  // A symlink at `link` pointing to `target`, owned by this user.
+  void plant_symlink(const std::string& target, const std::string& link) const {
+    if (::symlink(target.c_str(), link.c_str()) != 0 || ::lchown(link.c_str(), uid_, gid_) != 0) {
+      throw std::runtime_error("cannot plant " + link);
+    }
+  }
+
+ private:
+  std::string name_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+};
+
+struct stat_result {
+  bool ok = false;
+  struct stat st {};
+};
+stat_result lstat_of(const std::string& path) {
+  stat_result r;
+  r.ok = ::lstat(path.c_str(), &r.st) == 0;
+  return r;
+}
+
+class log_security : public fault_fixture {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates users and runs services as them";
+    fault_fixture::SetUp();
+    // Other users must be able to reach what the tests give them.
+    ASSERT_EQ(::chmod(tmp.path().c_str(), 0755), 0);
+    write_file(secret, "root only\n");
+    ASSERT_EQ(::chmod(secret.c_str(), 0600), 0);
+  }
+
+  // The root-only file every attack aims at: it must never change.
+  void expect_secret_untouched() const {
+    EXPECT_EQ(read_file(secret).value_or("<missing>"), "root only\n");
+    auto s = lstat_of(secret);
+    ASSERT_TRUE(s.ok);
+    EXPECT_EQ(s.st.st_uid, 0U);
+    EXPECT_EQ(s.st.st_mode & 07777, 0600U);
+  }
+
+  std::string secret = tmp.file("secret");
+};
+
+// 1a: the service's user plants NAME.log -> a root file in the log directory
+// it owns; root must not append to (or create) the target.
+TEST_F(log_security, symlink_planted_as_the_log_is_refused) {
+  test_user u("ls");
+  std::string dir = tmp.file("ulogs");
+  u.own(dir);
+  u.plant_symlink(secret, dir + "/web.log");
+  std::string created = tmp.file("root-only-dir");
+  ASSERT_EQ(::mkdir(created.c_str(), 0700), 0);
+  u.plant_symlink(created + "/cron-job", dir + "/api.log");
+
+  auto r =
+      dk({"start", "--name", "web", "--user", u.name(), "--log-dir", dir, "--", "sh", "-c", "echo pwned; sleep 100"});
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_NE(r.err.find("web.log"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.err;
+  auto r2 = dk({"start", "--name", "api", "--user", u.name(), "--log-dir", dir, "--", "sh", "-c", "echo pwned"});
+  EXPECT_EQ(r2.exit_code(), 1) << describe(r2);
+  expect_secret_untouched();
+  EXPECT_FALSE(exists(created + "/cron-job")) << "root created a file through the user's symlink";
+}
+
+// 1b: the running service swaps its own log for a symlink and writes past
+// --log-max-size, then the operator's logrotate sends `reopen`: neither the
+// rotation nor the reopen may write through the symlink.
+TEST_F(log_security, service_swapping_its_log_for_a_symlink_gains_nothing) {
+  test_user u("lr");
+  std::string dir = tmp.file("ulogs");
+  u.own(dir);
+  std::string marker = dir + "/swapped";
+  std::string script = "echo before; mv " + dir + "/web.log " + dir + "/old.log; ln -s " + secret + " " + dir +
+                       "/web.log; touch " + marker +
+                       "; i=0; while [ $i -lt 200 ]; do echo after-swap-line-$i; i=$((i+1)); done; sleep 100";
+  start("web", {"sh", "-c", script}, {"--user", u.name(), "--log-dir", dir, "--log-max-size", "1k"});
+  ASSERT_TRUE(wait_until([&] { return exists(marker); }, 10s));
+  auto reopen = dk({"reopen", "web"});
+  EXPECT_EQ(reopen.exit_code(), 0) << describe(reopen);
+  auto stop = dk({"stop", "web"});
+  EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
+  expect_secret_untouched();
+  // What the service wrote went to files of its own, never through the link.
+  std::string everything;
+  for (const auto& f : dir_entries(dir)) {
+    auto s = lstat_of(dir + "/" + f);
+    if (s.ok && S_ISREG(s.st.st_mode)) everything += read_file(dir + "/" + f).value_or("");
+  }
+  EXPECT_NE(everything.find("before"), std::string::npos);
+  EXPECT_NE(everything.find("after-swap-line-0"), std::string::npos);
+}
+
+// 1c: another user makes root's --log-dir first, in a shared sticky directory.
+TEST_F(log_security, log_dir_made_first_by_another_user_is_refused) {
+  test_user other("lo");
+  std::string shared = tmp.file("shared");
+  ASSERT_EQ(::mkdir(shared.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  std::string dir = shared + "/applogs";
+  other.own(dir, 0755);
+
+  auto r = dk({"start", "--name", "web", "--log-dir", dir, "--", "sleep", "100"});
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_NE(r.err.find(dir + " is owned by uid " + std::to_string(other.uid()) + " (" + other.name() + ")"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(dir_entries(dir).empty()) << join(dir_entries(dir));
+}
+
+// A directory anybody (or a group of others) may write is no place for root's logs.
+TEST_F(log_security, log_dir_writable_by_others_is_refused) {
+  for (mode_t mode : {0777U, 01777U, 0775U}) {
+    std::string dir = tmp.file("open-" + std::to_string(mode));
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+    ASSERT_EQ(::chmod(dir.c_str(), mode), 0);
+    ASSERT_EQ(::chown(dir.c_str(), 0, 50), 0);  // group staff: not root's
+    auto r = dk({"start", "--name", "web", "--log-dir", dir, "--", "sleep", "100"});
+    EXPECT_EQ(r.exit_code(), 1) << std::oct << mode << ": " << describe(r);
+    EXPECT_NE(r.err.find(dir + " is writable by"), std::string::npos) << r.err;
+    EXPECT_TRUE(dir_entries(dir).empty()) << join(dir_entries(dir));
+  }
+}
+
+// The legitimate setup: --log-dir owned by the service's user. Its logs are
+// written as that user (so they belong to it), rotation included.
+TEST_F(log_security, log_dir_of_the_service_user_is_written_as_that_user) {
+  test_user u("lu");
+  std::string dir = tmp.file("srv-app-logs");
+  u.own(dir, 0750);
+  std::string script =
+      "i=0; while [ $i -lt 100 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; "
+      "echo done > " +
+      dir + "/marker; sleep 100";
+  start("app", {"sh", "-c", script}, {"--user", u.name(), "--log-dir", dir, "--log-max-size", "1k"});
+  ASSERT_TRUE(wait_until([&] { return exists(dir + "/marker"); }, 10s));
+  auto stop = dk({"stop", "app"});
+  EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
+  for (std::string f : {"app.log", "app.log.1"}) {
+    auto s = lstat_of(dir + "/" + f);
+    ASSERT_TRUE(s.ok) << f << " in " << join(dir_entries(dir));
+    EXPECT_EQ(s.st.st_uid, u.uid()) << f;
+    EXPECT_EQ(s.st.st_gid, u.gid()) << f;
+    EXPECT_EQ(s.st.st_mode & 07777, 0640U) << f;
+  }
+  EXPECT_NE(read_file(dir + "/app.log").value_or("").find("line-99-"), std::string::npos);
+}
+
+// Item 2: a log may hold secrets; nobody else reads it, from the first byte.
+TEST_F(log_security, logs_are_private_from_the_first_byte) {
+  std::string dir = tmp.file("fresh-logs");
+  start("web", {"sh", "-c", "echo DB_PASSWORD=hunter2; sleep 100"}, {"--log-dir", dir});
+  auto d = lstat_of(dir);
+  ASSERT_TRUE(d.ok);
+  EXPECT_EQ(d.st.st_mode & 07777, 0750U);
+  auto f = lstat_of(dir + "/web.log");
+  ASSERT_TRUE(f.ok);
+  EXPECT_EQ(f.st.st_mode & 07777, 0640U);
+  EXPECT_EQ(f.st.st_uid, 0U);
+}
+
+// Item 3: a user without a home logs in its private state directory, never
+// in /tmp/.local, which anybody could have made first.
+TEST_F(log_security, user_without_home_logs_in_the_private_state_dir) {
+  test_user u("lh");
+  std::string base = tmp.file("home-less");
+  u.own(base, 0755);
+  std::string state = base + "/state";
+  command_options o;
+  o.unset_env = {"HOME", "NOTIFY_SOCKET", "DAEMONKIT_LOG_DIR", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"};
+  o.set_env = {"DAEMONKIT_STATE_DIR=" + state};
+  o.cwd = base;
+  auto as_user = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid",       u.name(), "--regid",
+                                  u.name(),           "--init-groups", tool_path};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, o);
+  };
+  auto r = as_user({"start", "--name", "web", "--", "sh", "-c", "echo hello; sleep 100"});
+  ASSERT_EQ(r.exit_code(), 0) << describe(r);
+  EXPECT_TRUE(wait_until([&] { return read_file(state + "/log/web.log").value_or("") == "hello\n"; }, 10s))
+      << join(dir_entries(state));
+  auto s = lstat_of(state + "/log");
+  ASSERT_TRUE(s.ok);
+  EXPECT_EQ(s.st.st_mode & 07777, 0700U);
+  EXPECT_EQ(s.st.st_uid, u.uid());
+  auto stop = as_user({"stop", "web"});
+  EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
+}
+
+// Item 12: a FIFO planted where the log goes fails the start at once, it
+// does not hang it.
+TEST_F(log_security, fifo_planted_as_the_log_does_not_hang_start) {
+  test_user u("lf");
+  std::string dir = tmp.file("ulogs");
+  u.own(dir);
+  ASSERT_EQ(::mkfifo((dir + "/web.log").c_str(), 0666), 0);
+  ASSERT_EQ(::lchown((dir + "/web.log").c_str(), u.uid(), u.gid()), 0);
+  auto r = dk({"start", "--name", "web", "--user", u.name(), "--log-dir", dir, "--", "sleep", "100"}, {}, 20s);
+  EXPECT_FALSE(r.timed_out) << "start hung on a FIFO";
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_NE(r.err.find("web.log"), std::string::npos) << r.err;
+}
+
+// Item 10: an env file reached through another user's symlink would hand a
+// root-only file to the service; through the service user's own path it is
+// read with that user's rights.
+TEST_F(log_security, env_file_behind_another_users_symlink_is_refused) {
+  test_user svc("es");
+  test_user other("eo");
+  write_file(secret, "TOKEN=root-only\n");
+  ASSERT_EQ(::chmod(secret.c_str(), 0600), 0);
+  std::string odir = tmp.file("other");
+  other.own(odir);
+  other.plant_symlink(secret, odir + "/app.env");
+  auto r = dk({"start", "--name", "web", "--user", svc.name(), "--env-file", odir + "/app.env", "--", "env"});
+  EXPECT_EQ(r.exit_code(), 2) << describe(r);
+  EXPECT_NE(r.err.find("--env-file"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("owned by uid " + std::to_string(other.uid())), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("root-only"), std::string::npos) << "the secret was quoted back: " << r.err;
+
+  // The service's own directory: followed, but read as the service's user,
+  // who may not read the root-only file.
+  std::string sdir = tmp.file("svc");
+  svc.own(sdir);
+  svc.plant_symlink(secret, sdir + "/app.env");
+  auto r2 = dk({"start", "--name", "web", "--user", svc.name(), "--env-file", sdir + "/app.env", "--", "env"});
+  EXPECT_EQ(r2.exit_code(), 2) << describe(r2);
+  EXPECT_NE(r2.err.find("Permission denied"), std::string::npos) << r2.err;
+  EXPECT_FALSE(exists(logfile("web")) && read_file(logfile("web")).value_or("").find("root-only") != std::string::npos);
+
+  // Root's own env file for the service (the usual EnvironmentFile= setup) works.
+  std::string conf = tmp.file("app.env");
+  write_file(conf, "TOKEN=for-the-service\n");
+  ASSERT_EQ(::chmod(conf.c_str(), 0600), 0);
+  std::string out = tmp.file("env-out");
+  start("web", {"sh", "-c", "echo $TOKEN; sleep 100"}, {"--user", svc.name(), "--env-file", conf});
+  EXPECT_TRUE(wait_until([&] { return read_file(logfile("web")).value_or("") == "for-the-service\n"; }, 10s));
+}
+
+// Item 12: /tmp/daemonkit-UID, the last-resort state directory, made first by
+// another user: the error says how to get a private one.
+TEST_F(log_security, squatted_tmp_state_dir_says_how_to_avoid_it) {
+  test_user victim("sv");
+  test_user squatter("sq");
+  std::string squatted = "/tmp/daemonkit-" + std::to_string(victim.uid());
+  ::rmdir(squatted.c_str());
+  squatter.own(squatted, 0777);
+  command_options o;
+  o.unset_env = {"HOME", "NOTIFY_SOCKET", "DAEMONKIT_STATE_DIR", "DAEMONKIT_LOG_DIR", "XDG_RUNTIME_DIR"};
+  o.cwd = "/";
+  auto r = run_command({"/usr/bin/setpriv", "--reuid", victim.name(), "--regid", victim.name(), "--init-groups",
+                        tool_path, "start", "--name", "web", "--", "sleep", "100"},
+                       o);
+  ::rmdir(squatted.c_str());
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_NE(r.err.find(squatted), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("XDG_RUNTIME_DIR"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dk_fault
