@@ -14,7 +14,7 @@
 namespace daemonkit {
 
 result<std::string> read_last_lines(const std::string& path, std::size_t n) {
-  unique_fd fd(sys::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  unique_fd fd(sys::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
   if (!fd) return system_error("cannot open log " + path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return system_error("cannot read log " + path);
@@ -77,7 +77,7 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
   }
   unique_fd fd;
   std::uint64_t pos = from;
-  auto reopen = [&]() { fd.reset(sys::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY)); };
+  auto reopen = [&]() { fd.reset(sys::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)); };
   reopen();
   std::vector<char> buf(65536);
   ino_t ino = 0;
@@ -87,7 +87,7 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
       // Rotated between the caller's look and ours: start where it looked.
       std::string g = find_generation(path, static_cast<ino_t>(inode));
       if (!g.empty()) {
-        fd.reset(sys::open(g.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
+        fd.reset(sys::open(g.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
       } else {
         pos = 0;  // that file is gone: the current one, from its start
       }
@@ -119,7 +119,7 @@ result<void> follow_file(const std::string& path, std::uint64_t from, const std:
           int k = std::stoi(ours.substr(path.size() + 1));
           next = k == 1 ? path : path + "." + std::to_string(k - 1);
         }
-        fd.reset(sys::open(next.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY));
+        fd.reset(sys::open(next.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
         pos = 0;
         struct stat opened {};
         ino = fd && ::fstat(fd.get(), &opened) == 0 ? opened.st_ino : 0;

@@ -1,4 +1,8 @@
 // Reading a service's log the way `tail -n N` and `tail -F` do.
+//
+// A symlink where a log (or one of its generations) should be is never
+// followed (O_NOFOLLOW): logs are written without following symlinks, so one
+// found there was planted, maybe to make root print a file it may not read.
 #pragma once
 
 #include <cstddef>
