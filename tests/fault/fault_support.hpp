@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <pwd.h>
 #include <random>
 #include <set>
 #include <string>
@@ -122,6 +123,52 @@ class dir_watch {
 // bug: ...") unless DK_RUN_KNOWN_BUGS is set, so they reproduce on demand:
 //   DK_RUN_KNOWN_BUGS=1 ctest -L fault
 inline bool skip_known_bugs() { return std::getenv("DK_RUN_KNOWN_BUGS") == nullptr; }
+
+// ---------------------------------------------------------------------------
+// Real second users, for tests of what root trusts (needs root).
+
+// A system user made for one test and removed after it.
+class test_user {
+ public:
+  explicit test_user(const std::string& tag) {
+    name_ = "dk" + tag + std::to_string(::getpid() % 100000);
+    auto r = run_command({"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                          "/usr/sbin/nologin", "--user-group", name_});
+    if (r.exit_code() != 0) throw std::runtime_error("useradd " + name_ + ": " + r.err);
+    struct passwd* pw = ::getpwnam(name_.c_str());
+    if (pw == nullptr) throw std::runtime_error("no passwd entry for " + name_);
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+  }
+  test_user(const test_user&) = delete;
+  test_user& operator=(const test_user&) = delete;
+  ~test_user() {
+    run_command({"/usr/bin/pkill", "-KILL", "-u", name_});
+    run_command({"/usr/sbin/userdel", name_});
+  }
+  const std::string& name() const { return name_; }
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
+
+  // A directory owned by this user, mode `mode`.
+  void own(const std::string& path, mode_t mode = 0755) const {
+    ::mkdir(path.c_str(), mode);
+    if (::chown(path.c_str(), uid_, gid_) != 0 || ::chmod(path.c_str(), mode) != 0) {
+      throw std::runtime_error("cannot give " + path + " to " + name_);
+    }
+  }
+  // A symlink at `link` pointing to `target`, owned by this user.
+  void plant_symlink(const std::string& target, const std::string& link) const {
+    if (::symlink(target.c_str(), link.c_str()) != 0 || ::lchown(link.c_str(), uid_, gid_) != 0) {
+      throw std::runtime_error("cannot plant " + link);
+    }
+  }
+
+ private:
+  std::string name_;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+};
 
 // ---------------------------------------------------------------------------
 // The fixture
