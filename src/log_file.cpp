@@ -118,6 +118,11 @@ result<unique_fd> log_file::open_file(const char* verb) {
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
     return make_error(errc::invalid_argument, what + ": not a regular file");
   }
+  uid_t me = opts_.identity ? opts_.identity->uid : ::geteuid();
+  if (opts_.shared_dir && st.st_uid != 0 && st.st_uid != me) {
+    return make_error(errc::untrusted_path, what + ": it belongs to uid " + std::to_string(st.st_uid) +
+                                                ", in a directory others may write; refusing to write it");
+  }
   return fd;
 }
 

@@ -135,14 +135,16 @@ class walker {
     if (!trust_.check_owners) return {};
     bool sticky = (st.st_mode & S_ISVTX) != 0;
     bool service_dir = trust_.service_uid && st.st_uid == *trust_.service_uid;
-    // A sticky directory protects its entries, which are checked next; the
-    // last directory's entries are the files we act on, so it must not be shared.
-    if ((st.st_mode & S_IWOTH) != 0 && (!sticky || last)) {
-      return make_error(errc::untrusted_path, shown + " is writable by everyone");
+    bool others_write = (st.st_mode & S_IWOTH) != 0;
+    bool group_writes = (st.st_mode & S_IWGRP) != 0 && !service_dir && st.st_gid != 0;
+    // In a sticky directory only an entry's owner may move or remove it, so
+    // what we find there next (or create there) is checked on its own.
+    if (sticky) {
+      if (last) cur_.shared = others_write || group_writes;
+      return {};
     }
-    if ((st.st_mode & S_IWGRP) != 0 && (!sticky || last) && !service_dir && st.st_gid != 0) {
-      return make_error(errc::untrusted_path, shown + " is writable by " + group_label(st.st_gid));
-    }
+    if (others_write) return make_error(errc::untrusted_path, shown + " is writable by everyone");
+    if (group_writes) return make_error(errc::untrusted_path, shown + " is writable by " + group_label(st.st_gid));
     return {};
   }
 

@@ -70,6 +70,10 @@ struct log_options {
   // opens path's directory itself, following symlinks in the directory part
   // only.
   int dir_fd = -1;
+  // The directory is shared (sticky, writable by others, like /tmp): a log
+  // file there that belongs to anybody but root or us (or identity) is
+  // refused, as another user may have made it first to read what we write.
+  bool shared_dir = false;
   // When set, every file-system call runs with these credentials
   // (fs_identity_scope): the log then belongs to that user, and a directory
   // the user controls can lead root nowhere the user could not write.

@@ -14,10 +14,11 @@
 //    the user's permissions, never root's;
 //  - one owned by anybody else is refused;
 //  - a directory writable by others than its owner is refused unless it is
-//    sticky (like /tmp: then only the owner of an entry may move it, and the
-//    entry itself is checked next) or belongs to the service's user. The
-//    last directory must not be sticky-and-shared either: others could plant
-//    names in it.
+//    sticky (like /tmp: then only the owner of an entry may move or remove
+//    it, and the entry itself is checked next) or belongs to the service's
+//    user. When the last directory is such a shared sticky one, the result
+//    says so (shared): others may have planted names in it, so the caller
+//    must refuse files there that belong to anybody else.
 // The walk keeps an fd of each directory it checked, so nothing can be
 // swapped between the check and the use: callers act relative to the fd
 // with O_NOFOLLOW.
@@ -47,12 +48,14 @@ struct path_trust {
 struct checked_dir {
   unique_fd fd;                // O_RDONLY | O_DIRECTORY | O_CLOEXEC
   bool service_owned = false;  // reached through something the service's user owns
+  bool shared = false;         // sticky and writable by others: check who owns each file in it
 };
 
 // Opens directory path (relative paths start at the working directory)
 // after the walk above. Errors name the component and the reason:
 //   "/srv/x is owned by uid 1001 (bob), not by root, you or the service's user",
-//   "/srv/x is writable by group 50 (staff)", "/srv/x is writable by everyone",
+//   "/srv/x is writable by group 50 (staff)", "/srv/x is writable by everyone"
+//   (not sticky),
 //   "cannot open /srv/x: No such file or directory" (system errors).
 result<checked_dir> open_checked_dir(const std::string& path, const path_trust& trust);
 

@@ -33,6 +33,7 @@ result<log_file> open_service_log(const service_config& cfg, const std::string& 
   log_options lo;
   lo.path = path;
   lo.dir_fd = checked->fd.get();
+  lo.shared_dir = checked->shared;
   if (checked->service_owned) lo.identity = *service_user;
   lo.max_size = cfg.log_max_size;
   lo.keep = cfg.log_keep;
