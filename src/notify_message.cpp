@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "daemonkit/text_escape.hpp"
+
 namespace daemonkit {
 
 namespace {
@@ -27,7 +29,7 @@ notify_message parse_notify_message(std::string_view d) {
     else if (key == "STOPPING") m.stopping = val == "1";
     else if (key == "RELOADING") m.reloading = val == "1";
     else if (key == "WATCHDOG") m.watchdog = val == "1";
-    else if (key == "STATUS") m.status = std::string(val.substr(0, 1024));
+    else if (key == "STATUS") m.status = std::string(val.substr(0, utf8_prefix_length(val, max_status_text)));
     else if (key == "ERRNO") {
       if (auto v = number<int>(val); v && *v >= 0) m.errno_value = *v;
     } else if (key == "MAINPID") {

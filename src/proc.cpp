@@ -5,6 +5,7 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -101,31 +102,68 @@ bool append_children(pid_t pid, std::vector<pid_t>& out) {
   return ok;
 }
 
-// The slow way, for kernels without /proc/PID/task/TID/children: one scan of
-// every process's parent.
-std::vector<pid_t> scan_descendants(pid_t ancestor) {
-  std::unordered_map<pid_t, pid_t> parent;
-  if (DIR* d = ::opendir("/proc")) {
-    while (struct dirent* e = ::readdir(d)) {
-      pid_t pid = 0;
-      std::string_view name = e->d_name;
-      if (!to_num(name, pid) || pid <= 0) continue;
-      if (auto st = read_proc_stat(pid)) parent[pid] = st->ppid;
-    }
-    ::closedir(d);
+// Whether this kernel lists a thread's children (CONFIG_PROC_CHILDREN). Without
+// it, a missing children file would read as "no children" (ENOENT is also
+// what a thread that just exited gives), so it is asked once, on ourselves.
+bool kernel_lists_children() {
+  static const bool has = ::access("/proc/thread-self/children", R_OK) == 0;
+  return has;
+}
+
+// Reads the stat of each pid, skipping those that are gone.
+std::vector<proc_stat> read_stats(const std::vector<pid_t>& pids) {
+  std::vector<proc_stat> out;
+  out.reserve(pids.size());
+  for (pid_t p : pids) {
+    if (auto st = read_proc_stat(p)) out.push_back(*st);
   }
-  std::vector<pid_t> out;
-  for (const auto& [pid, ppid] : parent) {
-    pid_t p = ppid;
-    for (int depth = 0; p > 0 && depth < 4096; ++depth) {
-      if (p == ancestor) {
-        out.push_back(pid);
-        break;
-      }
-      auto it = parent.find(p);
-      if (it == parent.end()) break;
-      p = it->second;
+  return out;
+}
+
+// Every process's stat, from one pass over /proc (for kernels without
+// /proc/PID/task/TID/children).
+std::vector<proc_stat> read_all_stats() {
+  std::vector<proc_stat> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    pid_t pid = 0;
+    if (!to_num(std::string_view(e->d_name), pid) || pid <= 0) continue;
+    if (auto st = read_proc_stat(pid)) out.push_back(*st);
+  }
+  ::closedir(d);
+  return out;
+}
+
+// The descendants of ancestor among all, breadth first from ancestor: each
+// process is visited once, so a deep chain costs no more than a wide fan.
+std::vector<proc_stat> descendants_among(const std::vector<proc_stat>& all, pid_t ancestor) {
+  std::unordered_map<pid_t, std::vector<size_t>> children;
+  for (size_t i = 0; i < all.size(); ++i) children[all[i].ppid].push_back(i);
+  std::vector<proc_stat> out;
+  std::vector<pid_t> frontier{ancestor};
+  while (!frontier.empty() && out.size() < 100000) {
+    pid_t parent = frontier.back();
+    frontier.pop_back();
+    auto it = children.find(parent);
+    if (it == children.end()) continue;
+    for (size_t i : it->second) {
+      if (all[i].pid == ancestor) continue;  // a pid cannot be its own descendant
+      out.push_back(all[i]);
+      frontier.push_back(all[i].pid);
     }
+    children.erase(it);  // visited: a cycle from torn reads cannot loop
+  }
+  return out;
+}
+
+// The pids below ancestor, read down the children lists; nullopt if the
+// kernel does not have them.
+std::optional<std::vector<pid_t>> walk_children_lists(pid_t ancestor) {
+  std::vector<pid_t> out;
+  if (!kernel_lists_children() || !append_children(ancestor, out)) return std::nullopt;
+  for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) {
+    if (!append_children(out[i], out)) return std::nullopt;
   }
   return out;
 }
@@ -135,12 +173,37 @@ std::vector<pid_t> scan_descendants(pid_t ancestor) {
 std::vector<pid_t> list_descendants(pid_t ancestor) {
   // Walk down from ancestor: only our own tree is read, so the cost does not
   // grow with the number of processes on the machine.
+  if (auto pids = walk_children_lists(ancestor)) return std::move(*pids);
   std::vector<pid_t> out;
-  if (!append_children(ancestor, out)) return scan_descendants(ancestor);
-  for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) {
-    if (!append_children(out[i], out)) return scan_descendants(ancestor);
+  for (const auto& st : descendants_among(read_all_stats(), ancestor)) out.push_back(st.pid);
+  return out;
+}
+
+std::vector<proc_stat> list_descendant_stats(pid_t ancestor) {
+  if (auto pids = walk_children_lists(ancestor)) return read_stats(*pids);
+  return descendants_among(read_all_stats(), ancestor);
+}
+
+std::vector<proc_stat> list_children(pid_t parent) {
+  std::vector<pid_t> pids;
+  if (kernel_lists_children() && append_children(parent, pids)) return read_stats(pids);
+  std::vector<proc_stat> out;
+  for (const auto& st : read_all_stats()) {
+    if (st.ppid == parent && st.pid != parent) out.push_back(st);
   }
   return out;
+}
+
+bool is_descendant(pid_t pid, pid_t ancestor) {
+  pid_t p = pid;
+  // Bounded: a chain read across concurrent exits and pid reuse could loop.
+  for (int depth = 0; depth < 4096 && p > 0 && p != ancestor; ++depth) {
+    auto st = read_proc_stat(p);
+    if (!st) return false;
+    if (st->ppid == ancestor) return true;
+    p = st->ppid;
+  }
+  return false;
 }
 
 double uptime_seconds_of(const proc_stat& st) {

@@ -1,9 +1,12 @@
 #include "daemonkit/process.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <poll.h>
 #include <unistd.h>
+#include <unordered_set>
 
+#include "daemonkit/proc.hpp"
 #include "daemonkit/signal_name.hpp"
 #include "sys/sys.hpp"
 
@@ -66,6 +69,44 @@ result<std::optional<exit_status>> process::try_reap() const {
   }
   if (info.si_pid == 0) return std::optional<exit_status>{};
   return std::optional<exit_status>{exit_status::from_siginfo(info)};
+}
+
+tree_signal_report signal_descendants(pid_t ancestor, int sig, const std::vector<pid_t>& spare) {
+  tree_signal_report rep;
+  std::vector<pid_t> found;
+  for (pid_t p : list_descendants(ancestor)) {
+    if (p > 1 && std::find(spare.begin(), spare.end(), p) == spare.end()) found.push_back(p);
+  }
+  size_t next = 0;
+  while (next < found.size()) {
+    std::vector<process> batch;
+    for (; next < found.size(); ++next) {
+      auto p = process::open(found[next]);
+      if (p) {
+        // A readable pidfd is a process that already exited (a zombie not
+        // reaped yet): nothing to signal, and not a live member. Cheaper
+        // than reading its /proc/PID/stat.
+        if (!p->exited()) batch.push_back(std::move(*p));
+        continue;
+      }
+      // Out of fds: signal this batch, close it, go on with the rest.
+      const auto& code = p.err().code;
+      bool out_of_fds = code == std::errc::too_many_files_open || code == std::errc::too_many_files_open_in_system;
+      if (out_of_fds && !batch.empty()) break;
+      // Otherwise it is gone (ESRCH), or cannot be pinned: not signalled.
+    }
+    if (batch.empty()) continue;
+    auto members = list_descendants(ancestor);
+    std::unordered_set<pid_t> confirmed(members.begin(), members.end());
+    for (const auto& p : batch) {
+      if (confirmed.count(p.pid()) == 0) continue;
+      rep.live.push_back(p.pid());
+      if (auto r = p.signal(sig); !r && r.err().code == std::errc::operation_not_permitted) {
+        rep.refused.push_back(p.pid());
+      }
+    }
+  }
+  return rep;
 }
 
 }  // namespace daemonkit

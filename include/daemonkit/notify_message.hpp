@@ -1,6 +1,7 @@
 // The sd_notify datagram, server side: what a service told its supervisor.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,11 +15,16 @@ struct notify_message {
   bool stopping = false;                             // STOPPING=1
   bool reloading = false;                            // RELOADING=1
   bool watchdog = false;                             // WATCHDOG=1 (accepted, not acted on)
-  std::optional<std::string> status;                 // STATUS=...
+  std::optional<std::string> status;                 // STATUS=... (at most max_status_text bytes)
   std::optional<int> errno_value;                    // ERRNO=N
   std::optional<pid_t> mainpid;                      // MAINPID=N (> 1)
   std::optional<std::uint64_t> extend_timeout_usec;  // EXTEND_TIMEOUT_USEC=N
 };
+
+// The most bytes of status text a service can make its supervisor keep and
+// publish, however it is built (STATUS= replaces it, cut where a UTF-8
+// character starts; ERRNO= appends to it only what fits whole).
+inline constexpr std::size_t max_status_text = 1024;
 
 // Parses newline-separated KEY=VALUE assignments. Unknown keys and malformed
 // lines are ignored, as systemd does; values that should be numbers but are

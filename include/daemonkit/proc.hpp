@@ -29,6 +29,23 @@ std::optional<proc_stat> read_proc_stat(pid_t pid);
 // from one scan of /proc. Zombies are included (they still hold their pid).
 std::vector<pid_t> list_descendants(pid_t ancestor);
 
+// The same with each process's stat, read once: one pass down the children
+// lists (/proc/PID/task/TID/children) or, on kernels without them, one pass
+// over /proc. Linear in the processes read, however deep or wide the tree.
+// Each stat is read at a slightly different moment: a process that exits
+// during the pass may be missing, one forked during it may be missing too.
+std::vector<proc_stat> list_descendant_stats(pid_t ancestor);
+
+// The direct children of parent (zombies included), with their stat.
+// Cheaper than list_descendant_stats where the kernel lists children.
+std::vector<proc_stat> list_children(pid_t parent);
+
+// True if pid's parent chain reaches ancestor (pid != ancestor), read from
+// /proc/PID/stat upwards: O(depth), independent of the number of processes.
+// Like every read of /proc, the answer is about the process that holds pid
+// right now: pin it with a pidfd first, and check it is still alive after.
+bool is_descendant(pid_t pid, pid_t ancestor);
+
 // Seconds since boot (CLOCK_BOOTTIME) and the clock tick rate, to turn
 // start_ticks into an age.
 double uptime_seconds_of(const proc_stat& st);

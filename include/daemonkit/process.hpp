@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <sys/types.h>
+#include <vector>
 
 #include "daemonkit/exit_status.hpp"
 #include "daemonkit/result.hpp"
@@ -47,5 +48,23 @@ class process {
   pid_t pid_ = 0;
   unique_fd pidfd_;
 };
+
+// What signal_descendants found and did.
+struct tree_signal_report {
+  std::vector<pid_t> live;     // members alive when pinned, signalled (or refused)
+  std::vector<pid_t> refused;  // members the signal could not reach (EPERM: another user's process)
+};
+
+// Sends sig once to every live descendant of ancestor except those in spare
+// (say, a helper of the ancestor's own), in time linear in the size of the
+// tree: one walk lists the members, a pidfd is opened on each, and a second
+// walk confirms them. A pidfd opened before the second walk on a pid that
+// walk still finds below ancestor names a member (a pid cannot be reused
+// while its process lives; if it died, the signal finds ESRCH and nobody),
+// so a pid recycled by a stranger between the walks is never hit. When the
+// fd limit is reached, the members are taken in batches (one more walk per
+// batch). Processes forked during the sweep are not signalled by it: call
+// again. Never signals pid <= 1. Fork safety: not async-signal-safe.
+tree_signal_report signal_descendants(pid_t ancestor, int sig, const std::vector<pid_t>& spare = {});
 
 }  // namespace daemonkit

@@ -22,6 +22,7 @@
 #include "daemonkit/notify.hpp"
 #include "daemonkit/notify_message.hpp"
 #include "daemonkit/proc.hpp"
+#include "daemonkit/process.hpp"
 #include "daemonkit/respawn.hpp"
 #include "daemonkit/service_state.hpp"
 #include "daemonkit/signal_name.hpp"
@@ -59,8 +60,38 @@ const char* state_name(mstate s, bool failed, bool requested) {
   return "unknown";
 }
 
+// Where a stop is. signalled: the stop signal went out, the tree has until
+// the stop timeout. killing: SIGKILL went out, and goes out again to whatever
+// the tree still holds each time one of its processes dies (a process forked
+// during a sweep escapes it; a process sent SIGKILL cannot fork any more), until
+// the tree is empty or the kill wait passes. overdue: the kill wait passed
+// with processes SIGKILL does not end (uninterruptible sleep, or not ours to
+// signal): they are published as remaining, still killed again as others
+// die, and the monitor ends when the last is gone.
+enum class stop_phase { signalled, killing, overdue };
+
 constexpr size_t k_last_lines = 10;
 constexpr milliseconds k_kill_wait{5000};
+
+// now + usec, or the farthest point the clock can hold when that overflows:
+// EXTEND_TIMEOUT_USEC is the service's number, anything up to 2^64-1.
+clock::time_point after_usec(std::uint64_t usec) {
+  using std::chrono::microseconds;
+  auto now = clock::now();
+  auto room = std::chrono::duration_cast<microseconds>(clock::time_point::max() - now);
+  if (usec >= static_cast<std::uint64_t>(room.count())) return clock::time_point::max();
+  return now + microseconds(static_cast<microseconds::rep>(usec));
+}
+
+// "3 processes remain after SIGKILL (pids 101, 102, 103)"
+std::string describe_remaining(const std::vector<pid_t>& pids) {
+  std::string s = std::to_string(pids.size()) + (pids.size() == 1 ? " process remains" : " processes remain") +
+                  " after SIGKILL (pid" + (pids.size() == 1 ? " " : "s ");
+  constexpr size_t shown = 5;
+  for (size_t i = 0; i < pids.size() && i < shown; ++i) s += (i > 0 ? ", " : "") + std::to_string(pids[i]);
+  if (pids.size() > shown) s += ", ...";
+  return s + ")";
+}
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -98,8 +129,11 @@ class monitor {
   void on_tree_maybe_empty();
 
   // actions
-  void signal_tree(int sig);
+  tree_signal_report signal_tree(int sig);
+  void kill_tree();
   bool tree_empty() const;
+  bool is_service_process(pid_t pid) const;
+  void adopt_main(pid_t pid);
   void apply_respawn_decision();
   void finish(bool failed);
   void fail_start(const std::string& why);
@@ -107,8 +141,8 @@ class monitor {
   void say(const std::string& text);
 
   // inputs
-  void read_signals();
-  void reap_children();
+  bool read_signals();
+  int reap_children();
   void read_output(int fd, log_file* log);
   void read_notify();
   void read_ready_fd();
@@ -124,8 +158,9 @@ class monitor {
 
   mstate state_ = mstate::starting;
   std::optional<clock::time_point> deadline_;
-  int stop_phase_ = 0;           // 0: stop signal sent, 1: KILL sent
-  bool stop_requested_ = false;  // a user asked for the stop (vs cleanup before respawn)
+  stop_phase stop_phase_ = stop_phase::signalled;
+  std::vector<pid_t> remaining_;  // overdue: the processes SIGKILL has not ended
+  bool stop_requested_ = false;   // a user asked for the stop (vs cleanup before respawn)
   bool failed_ = false;
   std::optional<milliseconds> pending_delay_;  // respawn decision waiting for the tree to empty
   bool pending_decided_ = false;
@@ -366,6 +401,7 @@ void monitor::publish() {
   }
   s.status_text = status_text_;
   s.command = join_command(cfg_.argv);
+  s.remaining = static_cast<unsigned>(remaining_.size());
   (void)write_service_state(opts_.state_path, s);
 }
 
@@ -467,9 +503,8 @@ void monitor::fail_start(const std::string& why) {
     // Do not leave a half-started service behind a failed start.
     stop_requested_ = true;
     state_ = mstate::stopping;
-    stop_phase_ = 1;
-    signal_tree(SIGKILL);
-    deadline_ = clock::now() + k_kill_wait;
+    publish();
+    kill_tree();
     return;
   }
   finish(true);
@@ -499,10 +534,10 @@ void monitor::on_main_exit(exit_status st) {
         // Leftover processes (a master's workers) would hold ports and files
         // the next instance needs: stop them first.
         state_ = mstate::stopping;
-        stop_phase_ = 0;
-        signal_tree(cfg_.stop_signal);
+        stop_phase_ = stop_phase::signalled;
         deadline_ = clock::now() + cfg_.stop_timeout;
-        publish();
+        publish();  // before the sweep: status tells the truth while it runs
+        signal_tree(cfg_.stop_signal);
         return;
       }
       apply_respawn_decision();
@@ -552,18 +587,19 @@ void monitor::on_stop_request(int sig, std::optional<milliseconds> timeout) {
       // In the foreground each TERM/INT is forwarded: a service that handles
       // the first one (INT) must still see the next (TERM).
       if (opts_.foreground && main_.valid()) (void)main_.signal(sig);
-      if (stop_requested_) return;  // already on its way
-      stop_requested_ = true;       // a cleanup stop becomes the final one
+      stop_requested_ = true;  // a cleanup stop becomes the final one
+      // Asked again while processes remain: try SIGKILL on them once more.
+      if (stop_phase_ == stop_phase::overdue) on_tree_maybe_empty();
       return;
     case mstate::starting:
     case mstate::running:
       stop_requested_ = true;
       state_ = mstate::stopping;
-      stop_phase_ = 0;
+      stop_phase_ = stop_phase::signalled;
+      deadline_ = clock::now() + timeout.value_or(cfg_.stop_timeout);
+      publish();  // before the sweep: status tells the truth while it runs
       if (!parent_notify_.empty()) (void)notify_to(parent_notify_, "STOPPING=1");
       signal_tree(sig);
-      deadline_ = clock::now() + timeout.value_or(cfg_.stop_timeout);
-      publish();
       on_tree_maybe_empty();
       return;
     case mstate::done: return;
@@ -579,25 +615,36 @@ void monitor::on_deadline() {
         return;
       }
       say("did not become ready within " + format_duration(cfg_.ready_timeout) + "; restarting");
-      stop_phase_ = 1;
       state_ = mstate::stopping;
       pending_delay_ = tracker_.on_exit(exit_status{false, 1, false}, clock::now());
       pending_decided_ = true;
-      signal_tree(SIGKILL);
-      deadline_ = clock::now() + k_kill_wait;
+      publish();
+      kill_tree();
       return;
     case mstate::backoff: spawn_service(); return;
     case mstate::stopping:
-      if (stop_phase_ == 0) {
-        say("still running after " + format_duration(cfg_.stop_timeout) + "; sending SIGKILL");
-        stop_phase_ = 1;
-        signal_tree(SIGKILL);
-        deadline_ = clock::now() + k_kill_wait;
-        return;
+      switch (stop_phase_) {
+        case stop_phase::signalled:
+          say("still running after " + format_duration(cfg_.stop_timeout) + "; sending SIGKILL");
+          kill_tree();
+          return;
+        case stop_phase::killing:
+          // One more sweep counts what is left (and publishes it).
+          stop_phase_ = stop_phase::overdue;
+          on_tree_maybe_empty();
+          if (state_ != mstate::stopping || remaining_.empty()) return;  // emptied, or about to
+          if (pending_decided_ && !stop_requested_) {
+            // Before a respawn: the next instance may still start; the
+            // leftovers stay below us and the next stop sweeps them again.
+            say(describe_remaining(remaining_) + "; giving up on them");
+            remaining_.clear();
+            apply_respawn_decision();
+            return;
+          }
+          say(describe_remaining(remaining_) + "; still stopping");
+          return;
+        case stop_phase::overdue: return;  // no deadline: only deaths move it on
       }
-      say("processes remain after SIGKILL; giving up on them");
-      if (pending_decided_ && !stop_requested_) apply_respawn_decision();
-      else finish(failed_);
       return;
     case mstate::running:
     case mstate::done: return;
@@ -606,9 +653,25 @@ void monitor::on_deadline() {
 
 void monitor::on_tree_maybe_empty() {
   if (state_ != mstate::stopping) return;
-  if (main_.valid()) return;
-  if (cfg_.kill == kill_mode::group && !tree_empty()) return;
+  switch (stop_phase_) {
+    case stop_phase::signalled:
+      if (main_.valid()) return;
+      if (cfg_.kill == kill_mode::group && !tree_empty()) return;
+      break;
+    case stop_phase::killing:
+    case stop_phase::overdue: {
+      auto left = signal_tree(SIGKILL).live;
+      bool empty = left.empty() && !main_.valid();
+      if (stop_phase_ == stop_phase::overdue && !empty && left != remaining_) {
+        remaining_ = std::move(left);
+        publish();
+      }
+      if (!empty) return;
+      break;
+    }
+  }
   deadline_.reset();
+  remaining_.clear();
   if (pending_decided_ && !stop_requested_) {
     apply_respawn_decision();
     return;
@@ -622,52 +685,73 @@ void monitor::finish(bool failed) {
   deadline_.reset();
 }
 
+// We are a child subreaper, so every orphan of the service is reparented to
+// us, and a process's children are reparented before its parent learns of
+// its death: the tree is empty exactly when we have no live child but the
+// keeper. That reads our children only, not the whole tree.
 bool monitor::tree_empty() const {
-  for (pid_t p : list_descendants(::getpid())) {
-    if (p == keeper_) continue;
-    auto st = read_proc_stat(p);
-    if (st && st->state != 'Z') return false;
+  for (const auto& st : list_children(::getpid())) {
+    if (st.pid != keeper_ && st.state != 'Z' && st.state != 'X') return false;
   }
   return true;
 }
 
-void monitor::signal_tree(int sig) {
-  if (main_.valid()) (void)main_.signal(sig);
-  if (cfg_.kill == kill_mode::process) return;
-  // Our descendants only: list_descendants walks the parent chain up to us.
-  // Each pid is pinned with a pidfd and checked again before the signal, so
-  // a pid recycled between the scan and the signal is never hit.
-  for (pid_t p : list_descendants(::getpid())) {
-    if ((main_.valid() && p == main_.pid()) || p == keeper_) continue;
-    auto proc = process::open(p);
-    if (!proc) continue;
-    auto st = read_proc_stat(p);
-    if (!st) continue;
-    auto again = list_descendants(::getpid());
-    if (std::find(again.begin(), again.end(), p) == again.end()) continue;
-    (void)proc->signal(sig);
-  }
+// The service's processes: below us, and neither us nor the keeper.
+bool monitor::is_service_process(pid_t pid) const {
+  return pid > 1 && pid != ::getpid() && pid != keeper_ && is_descendant(pid, ::getpid());
 }
 
-void monitor::reap_children() {
+// Sends sig to the main process and, in kill mode group, once to every other
+// process of the tree (signal_descendants: one walk, a pidfd each, linear).
+// Returns the live processes it found: those of the tree, or in kill mode
+// process the main process alone.
+tree_signal_report monitor::signal_tree(int sig) {
+  tree_signal_report swept;
+  if (main_.valid() && !main_.exited()) {
+    swept.live.push_back(main_.pid());
+    if (auto r = main_.signal(sig); !r) swept.refused.push_back(main_.pid());
+  }
+  if (cfg_.kill == kill_mode::process) return swept;
+  std::vector<pid_t> spare;
+  if (keeper_ > 0) spare.push_back(keeper_);
+  if (main_.valid()) spare.push_back(main_.pid());  // signalled once, above
+  auto others = signal_descendants(::getpid(), sig, spare);
+  swept.live.insert(swept.live.end(), others.live.begin(), others.live.end());
+  swept.refused.insert(swept.refused.end(), others.refused.begin(), others.refused.end());
+  return swept;
+}
+
+void monitor::kill_tree() {
+  stop_phase_ = stop_phase::killing;
+  deadline_ = clock::now() + k_kill_wait;
+  signal_tree(SIGKILL);
+}
+
+// Reaps every child that has exited; returns how many.
+int monitor::reap_children() {
+  int reaped = 0;
   for (;;) {
     int status = 0;
     pid_t p = sys::waitpid(-1, &status, WNOHANG);
     if (p <= 0) break;
+    ++reaped;
     if (main_.valid() && p == main_.pid()) main_status_ = exit_status::from_wait_status(status);
     if (p == keeper_) keeper_ = 0;
   }
+  return reaped;
 }
 
-void monitor::read_signals() {
+// Handles the pending signals; true if a child was reaped (the tree shrank).
+bool monitor::read_signals() {
   struct signalfd_siginfo si[8];
+  bool reaped = false;
   for (;;) {
     ssize_t n = sys::read(sigfd_.get(), si, sizeof si);
-    if (n <= 0) return;
+    if (n <= 0) return reaped;
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof si[0]; ++i) {
       int sig = static_cast<int>(si[i].ssi_signo);
       if (sig == SIGCHLD) {
-        reap_children();
+        if (reap_children() > 0) reaped = true;
         continue;
       }
       if (sig == SIGTERM || sig == SIGINT) {
@@ -728,39 +812,32 @@ void monitor::read_notify() {
       }
     }
     if (cred == nullptr) continue;
-    // Accept only the service's own processes: a descendant of ours, or (for
-    // a sender that already exited, like systemd-notify) a process of the
-    // service's user or root.
+    // Accept only the service's user (or root), and from it only the
+    // service's own processes, or (for a sender that already exited, like
+    // systemd-notify) a process that is gone. Checked upwards from the
+    // sender (O(depth)): a flood of datagrams costs no walk of the tree.
     uid_t service_uid = change_identity_ ? creds_.uid : ::getuid();
-    auto desc = list_descendants(::getpid());
-    bool in_tree = std::find(desc.begin(), desc.end(), cred->pid) != desc.end();
     bool same_user = cred->uid == service_uid || cred->uid == 0;
-    if (!in_tree && !(same_user && !read_proc_stat(cred->pid))) continue;
     if (!same_user) continue;
+    if (!is_service_process(cred->pid) && read_proc_stat(cred->pid)) continue;
 
     auto m = parse_notify_message(std::string_view(buf, static_cast<size_t>(n)));
     if (m.status) {
-      status_text_ = *m.status;
+      status_text_ = *m.status;  // bounded by the parser (max_status_text)
       publish();
     }
-    if (m.mainpid && *m.mainpid != (main_.valid() ? main_.pid() : 0)) {
-      auto now_desc = list_descendants(::getpid());
-      if (std::find(now_desc.begin(), now_desc.end(), *m.mainpid) != now_desc.end()) {
-        if (auto p = process::open(*m.mainpid)) {
-          main_ = std::move(*p);
-          main_status_.reset();
-          auto ps = read_proc_stat(main_.pid());
-          main_start_ticks_ = ps ? ps->start_ticks : 0;
-          (void)lock_.rewrite(main_.pid());
-          publish();
-        }
+    if (m.mainpid && *m.mainpid != (main_.valid() ? main_.pid() : 0)) adopt_main(*m.mainpid);
+    if (m.extend_timeout_usec && state_ == mstate::starting) deadline_ = after_usec(*m.extend_timeout_usec);
+    if (m.errno_value && !m.ready) {
+      // Appended whole or not at all: status_text stays within its bound
+      // however many datagrams say ERRNO=.
+      std::string note =
+          (status_text_.empty() ? "" : " ") + std::string("(errno ") + std::to_string(*m.errno_value) + ")";
+      if (status_text_.size() + note.size() <= max_status_text) {
+        status_text_ += note;
+        publish();
       }
     }
-    if (m.extend_timeout_usec && state_ == mstate::starting) {
-      deadline_ = clock::now() + std::chrono::microseconds(*m.extend_timeout_usec);
-    }
-    if (m.errno_value && !m.ready)
-      status_text_ += (status_text_.empty() ? "" : " ") + std::string("(errno ") + std::to_string(*m.errno_value) + ")";
     if (m.reloading || m.stopping || (m.ready && reloading_)) {
       reloading_ = m.reloading && !m.ready;
       stopping_announced_ = stopping_announced_ || m.stopping;
@@ -768,6 +845,24 @@ void monitor::read_notify() {
     }
     if (m.ready && state_ == mstate::starting) on_ready();
   }
+}
+
+// MAINPID=: the service names another of its processes as the main one.
+// Pinned by a pidfd first, then checked (a process of the service, never us
+// or the keeper, whose death would go unnoticed while the real main process's
+// exit went unseen), then checked alive: so the check was about that process.
+void monitor::adopt_main(pid_t pid) {
+  auto p = process::open(pid);
+  if (!p || !is_service_process(pid) || p->exited()) {
+    say("ignoring MAINPID=" + std::to_string(pid) + ": not a process of this service");
+    return;
+  }
+  main_ = std::move(*p);
+  main_status_.reset();
+  auto ps = read_proc_stat(main_.pid());
+  main_start_ticks_ = ps ? ps->start_ticks : 0;
+  (void)lock_.rewrite(main_.pid());
+  publish();
 }
 
 void monitor::read_ready_fd() {
@@ -823,7 +918,7 @@ int monitor::run() {
     }
     if (pfd[i_out].revents != 0) read_output(out_rd_.get(), out_log_ ? &*out_log_ : nullptr);
     if (pfd[i_err].revents != 0) read_output(err_rd_.get(), err_log_ ? &*err_log_ : nullptr);
-    if (pfd[i_sig].revents != 0) read_signals();
+    bool reaped = pfd[i_sig].revents != 0 && read_signals();
     if (pfd[i_notify].revents != 0) read_notify();
     if (pfd[i_ready].revents != 0 && ready_rd_) read_ready_fd();
     if (main_.valid() && (pfd[i_main].revents != 0 || main_status_)) {
@@ -837,7 +932,9 @@ int monitor::run() {
         on_main_exit(st.value_or(exit_status{false, 255, false}));
       }
     }
-    if (state_ == mstate::stopping) on_tree_maybe_empty();
+    // Only a death can empty the tree, and every death in it reaches us as
+    // SIGCHLD sooner or later (the last process left is always our child).
+    if (reaped) on_tree_maybe_empty();
     if (deadline_ && clock::now() >= *deadline_) on_deadline();
   }
 

@@ -13,6 +13,20 @@
 //   print-sigstate           the SigBlk and SigIgn lines of /proc/self/status
 //   print-env                the environment, one VAR=VALUE a line
 //   notify-ready             send READY=1 to $NOTIFY_SOCKET (path or @abstract); exit 1 if unset
+//   notify MSG... [--pause | --fifo PATH]
+//                            send each MSG as one datagram to $NOTIFY_SOCKET, then exit 0;
+//                            "N*MSG" sends it N times; in MSG, "\n" is a newline and {self},
+//                            {monitor} (the parent) and {keeper} (the parent's child named
+//                            daemonkit-keep) are pids. --pause: write "sent\n" and stay.
+//                            --fifo: open PATH (a FIFO) first, write "sent\n" after the MSGs,
+//                            then send each line read from PATH as a MSG, "sent\n" after each
+//   fork-forever             ignore SIGTERM, write "ready\n", then every process forks again and
+//                            again (a fork bomb: bound it with --rlimit nproc=N and --user); a
+//                            failed fork is retried 50ms later
+//   fork-many N              ignore SIGTERM, fork N children that pause (ignoring SIGTERM too),
+//                            write "ready\n" once all exist, pause
+//   setuid-ignore-term       setresuid(0, 0, 0) (installed setuid root: a process the user who
+//                            started it may no longer signal), ignore SIGTERM, write "ready\n", pause
 //   spew-lines N             write "line I\n" for I in 1..N
 //   fork-grandchild [SECS]   fork a grandchild that keeps stdio and sleeps SECS (default 3600),
 //                            write its pid, exit 0 at once
@@ -35,6 +49,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 extern char** environ;  // NOLINT
 
@@ -209,6 +224,179 @@ int notify_ready() {
   return 0;
 }
 
+// The pid of our parent's child named comm (a sibling of ours), or 0.
+pid_t sibling_named(const char* comm) {
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return 0;
+  pid_t found = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    long pid = 0;
+    if (!parse_int(e->d_name, pid) || pid <= 1) continue;
+    std::string base = std::string("/proc/") + e->d_name;
+    FILE* f = std::fopen((base + "/stat").c_str(), "re");
+    if (f == nullptr) continue;
+    char line[1024] = {};
+    bool ok = std::fgets(line, sizeof line, f) != nullptr;
+    std::fclose(f);
+    const char* close = ok ? std::strrchr(line, ')') : nullptr;
+    long ppid = 0;
+    if (close == nullptr || std::sscanf(close + 1, " %*c %ld", &ppid) != 1 || ppid != ::getppid()) continue;
+    f = std::fopen((base + "/comm").c_str(), "re");
+    if (f == nullptr) continue;
+    char name[64] = {};
+    ok = std::fgets(name, sizeof name, f) != nullptr;
+    std::fclose(f);
+    if (ok && std::strncmp(name, comm, std::strlen(comm)) == 0 && name[std::strlen(comm)] == '\n') {
+      found = static_cast<pid_t>(pid);
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
+
+// MSG as notify sends it: "\n" decoded, {self}/{monitor}/{keeper} replaced.
+std::string expand_message(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "\\n") == 0) {
+      out += '\n';
+      ++i;
+    } else if (text.compare(i, 6, "{self}") == 0) {
+      out += std::to_string(::getpid());
+      i += 5;
+    } else if (text.compare(i, 9, "{monitor}") == 0) {
+      out += std::to_string(::getppid());
+      i += 8;
+    } else if (text.compare(i, 8, "{keeper}") == 0) {
+      out += std::to_string(sibling_named("daemonkit-keep"));
+      i += 7;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Sends "N*MSG" (or MSG once) on fd, connected to $NOTIFY_SOCKET.
+bool send_message(int fd, const std::string& spec) {
+  long count = 1;
+  std::string text = spec;
+  auto star = spec.find('*');
+  if (star != std::string::npos && star > 0 && parse_int(spec.substr(0, star).c_str(), count)) {
+    text = spec.substr(star + 1);
+  }
+  std::string msg = expand_message(text);
+  for (long i = 0; i < count; ++i) {
+    // Blocking: a full queue waits for the receiver instead of dropping.
+    if (::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) < 0) {
+      if (errno == EINTR) {
+        --i;
+        continue;
+      }
+      std::fprintf(stderr, "dk_test_child: cannot send to $NOTIFY_SOCKET: %s\n", std::strerror(errno));
+      return false;
+    }
+  }
+  return true;
+}
+
+int notify(int argc, char** argv) {
+  std::vector<std::string> messages;
+  const char* fifo = nullptr;
+  bool stay = false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--pause") == 0) stay = true;
+    else if (std::strcmp(argv[i], "--fifo") == 0 && i + 1 < argc) fifo = argv[++i];
+    else messages.emplace_back(argv[i]);
+  }
+  const char* addr = std::getenv("NOTIFY_SOCKET");
+  if (addr == nullptr || (*addr != '/' && *addr != '@')) {
+    std::fprintf(stderr, "dk_test_child: NOTIFY_SOCKET is not set to a path or @name\n");
+    return 1;
+  }
+  int in = -1;
+  if (fifo != nullptr) {
+    in = ::open(fifo, O_RDWR | O_CLOEXEC);  // read-write: never blocks, never sees EOF
+    if (in < 0) {
+      std::fprintf(stderr, "dk_test_child: cannot open %s: %s\n", fifo, std::strerror(errno));
+      return 1;
+    }
+  }
+  struct sockaddr_un sa {};
+  sa.sun_family = AF_UNIX;
+  size_t len = std::strlen(addr);
+  if (len >= sizeof sa.sun_path) return 1;
+  std::memcpy(sa.sun_path, addr, len);
+  if (addr[0] == '@') sa.sun_path[0] = '\0';
+  auto salen = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + len + (addr[0] == '@' ? 0 : 1));
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), salen) != 0) {
+    std::fprintf(stderr, "dk_test_child: cannot connect to %s: %s\n", addr, std::strerror(errno));
+    return 1;
+  }
+  for (const auto& m : messages) {
+    if (!send_message(fd, m)) return 1;
+  }
+  if (in < 0 && !stay) return 0;
+  write_text(1, "sent\n");
+  if (in < 0) pause_forever();
+  std::string buf;
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = ::read(in, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 1;
+    buf.append(chunk, static_cast<size_t>(n));
+    for (auto nl = buf.find('\n'); nl != std::string::npos; nl = buf.find('\n')) {
+      std::string line = buf.substr(0, nl);
+      buf.erase(0, nl + 1);
+      if (!send_message(fd, line)) return 1;
+      write_text(1, "sent\n");
+    }
+  }
+}
+
+[[noreturn]] void fork_forever() {
+  std::signal(SIGTERM, SIG_IGN);
+  say_ready();
+  for (;;) {
+    if (::fork() < 0) {
+      // At the process limit: try again soon (the service's behaviour, not
+      // a test waiting on a guessed time).
+      struct timespec ts {
+        0, 50 * 1000 * 1000
+      };
+      ::nanosleep(&ts, nullptr);  // ok: the mode itself
+    }
+  }
+}
+
+int fork_many(long n) {
+  std::signal(SIGTERM, SIG_IGN);
+  std::fflush(nullptr);
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      std::fprintf(stderr, "dk_test_child: fork %ld of %ld: %s\n", i + 1, n, std::strerror(errno));
+      return 1;
+    }
+    if (pid == 0) pause_forever();
+  }
+  say_ready();
+  pause_forever();
+}
+
+int setuid_ignore_term() {
+  if (::setresuid(0, 0, 0) != 0) {
+    std::fprintf(stderr, "dk_test_child: setresuid(0, 0, 0): %s (not installed setuid root?)\n", std::strerror(errno));
+    return 1;
+  }
+  std::signal(SIGTERM, SIG_IGN);
+  say_ready();
+  pause_forever();
+}
+
 int spew_lines(long n) {
   for (long i = 1; i <= n; ++i) std::printf("line %ld\n", i);
   return 0;
@@ -244,6 +432,10 @@ int main(int argc, char** argv) {
   if (mode == "print-sigstate") return print_sigstate();
   if (mode == "print-env") return print_env();
   if (mode == "notify-ready") return notify_ready();
+  if (mode == "notify") return notify(argc, argv);
+  if (mode == "fork-forever") fork_forever();
+  if (mode == "fork-many" && parse_int(a1, n) && n >= 0) return fork_many(n);
+  if (mode == "setuid-ignore-term") return setuid_ignore_term();
   if (mode == "spew-lines" && parse_int(a1, n) && n >= 0) return spew_lines(n);
   if (mode == "fork-grandchild") return fork_grandchild(a1 != nullptr ? a1 : "3600");
   if (mode == "stderr" && a1 != nullptr) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 
 #include "cli.hpp"
 #include "daemonkit/monitor.hpp"
@@ -18,6 +19,12 @@ namespace dk {
 namespace {
 
 using std::chrono::milliseconds;
+
+// How long the monitor keeps sending SIGKILL before it reports processes
+// that remain (the monitor's k_kill_wait), and how long after that we give it
+// to publish them.
+constexpr milliseconds k_kill_wait{5000};
+constexpr milliseconds k_report_grace{2000};
 
 // Looks a service up for a control command; nullopt after printing why not.
 std::optional<service_view> find(const common_options& o, const std::string& name, int& rc) {
@@ -57,16 +64,27 @@ daemonkit::result<daemonkit::process> open_monitor(const service_view& v) {
   return proc;
 }
 
+// The monitor's keeper (see monitor.cpp): its child named daemonkit-keep.
+// Not a process of the service, though it descends from the monitor.
+bool is_keeper(pid_t pid, pid_t monitor) {
+  auto st = daemonkit::read_proc_stat(pid);
+  if (!st || st->ppid != monitor) return false;
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name == "daemonkit-keep";
+}
+
 // The service's main process: for a supervised service a descendant of the
-// monitor that holds the lock, otherwise the recorded pid with its recorded
-// start time. Pinned by a pidfd before the check, so the check holds.
+// monitor that holds the lock (not its keeper), otherwise the recorded pid
+// with its recorded start time. Pinned by a pidfd before the check, and
+// checked alive after it, so the check was about the process we hold.
 daemonkit::result<daemonkit::process> open_service(const service_view& v) {
   if (v.pid <= 1) return daemonkit::make_error(daemonkit::errc::not_running, "its main process is not known yet");
   auto proc = daemonkit::process::open(v.pid);
   if (!proc) return proc;
   if (v.what == service_view::kind::supervised) {
-    auto desc = daemonkit::list_descendants(v.monitor_pid);
-    if (std::find(desc.begin(), desc.end(), v.pid) == desc.end()) {
+    if (!daemonkit::is_descendant(v.pid, v.monitor_pid) || is_keeper(v.pid, v.monitor_pid) || proc->exited()) {
       return daemonkit::make_error(
           daemonkit::errc::not_lock_owner,
           "pid " + std::to_string(v.pid) + " is not a process of this service; refusing to signal it");
@@ -81,26 +99,66 @@ daemonkit::result<daemonkit::process> open_service(const service_view& v) {
 // a session leader, so the session id is its pid).
 std::vector<pid_t> session_members(pid_t sid) {
   std::vector<pid_t> out;
-  for (pid_t p : daemonkit::list_descendants(1)) {
-    auto st = daemonkit::read_proc_stat(p);
-    if (st && st->sid == sid && p != sid && st->state != 'Z') out.push_back(p);
+  for (const auto& st : daemonkit::list_descendant_stats(1)) {
+    if (st.sid == sid && st.pid != sid && st.state != 'Z' && st.state != 'X') out.push_back(st.pid);
   }
   return out;
 }
 
-// Waits until no live process of the session is left, each pinned by a pidfd
-// while waited for; false at the deadline.
-bool wait_session_gone(pid_t sid, milliseconds timeout) {
+// Sends sig to each live process of the session, each pinned by a pidfd and
+// checked to be in the session after that. Returns the pinned processes.
+std::vector<daemonkit::process> signal_session(pid_t sid, int sig) {
+  std::vector<daemonkit::process> out;
+  for (pid_t p : session_members(sid)) {
+    auto proc = daemonkit::process::open(p);
+    if (!proc) continue;
+    auto s = daemonkit::read_proc_stat(p);
+    if (!s || s->sid != sid || proc->exited()) continue;
+    (void)proc->signal(sig);
+    out.push_back(std::move(*proc));
+  }
+  return out;
+}
+
+// SIGKILLs the session's processes until none is left: a process forked
+// after a sweep escaped it, and one sent SIGKILL cannot fork again, so each
+// round can only find fewer. Each round waits (pidfds) for what it killed.
+// False at the deadline.
+bool kill_session_until_gone(pid_t sid, milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto members = session_members(sid);
-    if (members.empty()) return true;
-    for (pid_t p : members) {
+    auto killed = signal_session(sid, SIGKILL);
+    if (killed.empty()) return true;
+    for (const auto& proc : killed) {
       auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
       if (left <= milliseconds(0)) return false;
-      if (auto proc = daemonkit::process::open(p)) (void)proc->wait_exit(left);
+      (void)proc.wait_exit(left);
     }
   }
+}
+
+// "3 processes remain after SIGKILL (pids 101, 102, 103)"
+std::string describe_remaining(unsigned count, const std::vector<pid_t>& pids) {
+  std::string s = std::to_string(count) + (count == 1 ? " process remains" : " processes remain") + " after SIGKILL";
+  if (pids.empty()) return s;
+  s += pids.size() == 1 ? " (pid " : " (pids ";
+  constexpr size_t shown = 5;
+  for (size_t i = 0; i < pids.size() && i < shown; ++i) s += (i > 0 ? ", " : "") + std::to_string(pids[i]);
+  if (pids.size() > shown) s += ", ...";
+  return s + ")";
+}
+
+// What the monitor published about processes SIGKILL has not ended (0 when
+// none, or when its state cannot be read), with their pids as we see them:
+// the live processes below it, but its keeper.
+std::pair<unsigned, std::vector<pid_t>> remaining_processes(const service_view& v) {
+  auto st = daemonkit::read_service_state(v.paths.state);
+  if (!st || !*st || (*st)->monitor_pid != v.monitor_pid || (*st)->remaining == 0) return {0, {}};
+  std::vector<pid_t> pids;
+  for (const auto& p : daemonkit::list_descendant_stats(v.monitor_pid)) {
+    if (p.state != 'Z' && p.state != 'X' && !is_keeper(p.pid, v.monitor_pid)) pids.push_back(p.pid);
+  }
+  return {(*st)->remaining, pids};
 }
 
 // Signals an opened process, or says why not (either step). True on success.
@@ -142,32 +200,32 @@ int stop_unsupervised(const service_view& v, milliseconds timeout, int stop_sign
     complain(v.name, "pid " + std::to_string(v.pid) + " no longer leads the service's session; refusing to signal it");
     return exit_failure;
   }
+  // The main process first: if we may not signal it (another user's
+  // process), say so now instead of waiting for a stop that cannot happen.
   auto signal_all = [&](int sig) {
-    (void)main->signal(sig);
-    for (pid_t p : session_members(v.pid)) {
-      if (auto proc = daemonkit::process::open(p)) {
-        auto s = daemonkit::read_proc_stat(p);
-        if (s && s->sid == v.pid) (void)proc->signal(sig);
-      }
+    if (auto r = main->signal(sig); !r) {
+      complain(v.name, r.err().message());
+      return false;
     }
+    (void)signal_session(v.pid, sig);
+    return true;
   };
-  signal_all(stop_signal);
+  if (!signal_all(stop_signal)) return exit_failure;
   auto gone = main->wait_exit(timeout);
   if (!gone || !*gone) {
-    signal_all(SIGKILL);
-    gone = main->wait_exit(milliseconds(5000));
-  } else {
-    // The main process went; anything left in its session follows.
-    if (!session_members(v.pid).empty()) signal_all(SIGKILL);
+    if (!signal_all(SIGKILL)) return exit_failure;
+    gone = main->wait_exit(k_kill_wait);
   }
   if (!gone || !*gone) {
     complain(v.name, "pid " + std::to_string(v.pid) + " did not exit after SIGKILL");
     return exit_failure;
   }
-  // stop returns only once every process of the service is gone, not just
+  // The main process went; anything left in its session follows. stop
+  // returns only once every process of the service is gone, not just
   // signalled.
-  if (!wait_session_gone(v.pid, milliseconds(5000))) {
-    complain(v.name, "processes of its session did not exit after SIGKILL");
+  if (!kill_session_until_gone(v.pid, k_kill_wait)) {
+    auto left = session_members(v.pid);
+    complain(v.name, describe_remaining(static_cast<unsigned>(left.size()), left) + " in its session");
     return exit_failure;
   }
   mark_stopped(v);
@@ -217,10 +275,17 @@ int cmd_stop(const common_options& o, const std::string& name, const std::string
     complain(name, r.err().message());
     return exit_failure;
   }
-  // The monitor stops the whole tree (escalating to KILL) and exits when the
-  // last process is gone; its pidfd tells us the moment that happens.
-  auto gone = mon->wait_exit(t + milliseconds(5000) + milliseconds(10000));
+  // The monitor stops the whole tree (escalating to KILL, repeated until no
+  // process is left) and exits when the last one is gone; its pidfd tells us
+  // the moment that happens. Processes that outlive the kill wait it keeps
+  // trying to kill, and publishes as remaining: then we say so and fail.
+  auto gone = mon->wait_exit(t + k_kill_wait + k_report_grace);
+  if (gone && !*gone && remaining_processes(*v).first == 0) gone = mon->wait_exit(milliseconds(10000));
   if (!gone || !*gone) {
+    if (auto [count, pids] = remaining_processes(*v); count > 0) {
+      complain(name, describe_remaining(count, pids) + "; still stopping");
+      return exit_failure;
+    }
     complain(name, "monitor (pid " + std::to_string(v->monitor_pid) + ") did not finish stopping the service");
     return exit_failure;
   }
