@@ -6,6 +6,8 @@
 // outside the state directory, no signal to a process that is not ours.
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+
 #include "fault_support.hpp"
 
 namespace {
@@ -276,6 +278,51 @@ TEST_F(hostile, a_garbage_state_file_is_an_error_naming_it_and_signals_nobody) {
     EXPECT_EQ(stranger.signals_received(), std::vector<std::string>{});
   }
   ASSERT_EQ(::unlink(statefile("s").c_str()), 0);
+}
+
+// What held before issue 8 (kept so): a state file planted as a symlink is
+// neither followed for reading nor written through, one planted as a FIFO
+// does not hang anything, and an over-8-KiB one is refused at once.
+TEST_F(hostile, a_state_file_planted_as_a_symlink_or_fifo_is_refused_and_not_followed) {
+  const std::string victim = tmp.file("victim");
+  write_file(victim, "format=2\nname=s\nstate=running\n");
+  auto before = print_of(victim);
+  ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(victim.c_str(), statefile("s").c_str()), 0);
+  expect_refused(control_commands(), statefile("s"), "is a symbolic link");
+  EXPECT_TRUE(print_of(victim) == before) << victim << " changed";
+  EXPECT_EQ(read_link(statefile("s")), victim);
+  ASSERT_EQ(::unlink(statefile("s").c_str()), 0);
+
+  ASSERT_EQ(::mkfifo(statefile("s").c_str(), 0600), 0);
+  auto t0 = steady::now();
+  expect_refused(control_commands(), statefile("s"), "not a regular file");
+  EXPECT_LT(steady::now() - t0, 10s);
+  ASSERT_EQ(::unlink(statefile("s").c_str()), 0);
+
+  write_file(statefile("s"), "format=2\nname=s\nstate=running\n" + std::string(9 << 10, 'x') + "\n");
+  expect_refused(control_commands(), statefile("s"), "too large");
+  ASSERT_EQ(::unlink(statefile("s").c_str()), 0);
+}
+
+// What held before issue 8 (kept so): a state directory that belongs to
+// another user (here nobody, who could plant any state file in it) is
+// refused by every command and left as it is.
+TEST_F(hostile, a_state_directory_owned_by_another_user_is_refused_and_not_changed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
+  struct passwd* nobody = ::getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "no user 'nobody'";
+  ASSERT_EQ(::mkdir(state_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(state_dir.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  auto commands = control_commands();
+  commands.push_back({{"restart", "s"}, 1});
+  commands.push_back({{"list"}, 1});
+  expect_refused(commands, state_dir, "owned by uid " + std::to_string(nobody->pw_uid));
+  struct stat st {};
+  ASSERT_EQ(::stat(state_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody->pw_uid) << "the owner was changed behind the user's back";
+  EXPECT_EQ(st.st_mode & 07777, 0700U);
+  EXPECT_TRUE(dir_entries(state_dir).empty()) << join(dir_entries(state_dir));
 }
 
 // A well-formed state file whose pid is a stranger's, but with another
