@@ -1,11 +1,18 @@
 // dk::config_from_json: NAME.json, the stored options of a service, read back
 // by restart/status. Private to the tool (tools/daemonkit/config_json.cpp is
 // compiled into this target, see CMakeLists.txt).
+//
+// An input is a NAME.json to read, or, when it starts with a NUL byte (never
+// valid JSON), the bytes to build a service_config from: every text field
+// with any bytes but NUL (argv, the environment and paths are bytes, not
+// UTF-8). Its NAME.json is valid UTF-8 JSON and reads back as the same
+// config, byte for byte: config_from_json(config_to_json(c)) == c.
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include <fuzzer/FuzzedDataProvider.h>
 #include <nlohmann/json.hpp>
 
 #include "config_json.hpp"
@@ -13,9 +20,91 @@
 
 namespace {
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+using daemonkit::service_config;
+using std::chrono::milliseconds;
+
+// Every field NAME.json stores.
+bool same(const service_config& a, const service_config& b) {
+  return a.name == b.name && a.argv == b.argv && a.env == b.env && a.working_directory == b.working_directory &&
+         a.umask == b.umask && a.user == b.user && a.chroot == b.chroot && a.nice == b.nice && a.rlimits == b.rlimits &&
+         a.ready == b.ready && a.ready_fd == b.ready_fd && a.ready_timeout == b.ready_timeout &&
+         a.stop_signal == b.stop_signal && a.stop_timeout == b.stop_timeout && a.kill == b.kill &&
+         a.reload_signal == b.reload_signal && a.respawn.mode == b.respawn.mode &&
+         a.respawn.max_delay == b.respawn.max_delay && a.respawn.limit == b.respawn.limit &&
+         a.respawn.window == b.respawn.window && a.log_file == b.log_file && a.stdout_file == b.stdout_file &&
+         a.stderr_file == b.stderr_file && a.log_max_size == b.log_max_size && a.log_keep == b.log_keep &&
+         a.timestamps == b.timestamps;
+}
+
+// Any bytes but NUL (which no C string, hence no argv, can hold).
+std::string bytes_from(FuzzedDataProvider& in) {
+  std::string s = in.ConsumeRandomLengthString(40);
+  for (char& c : s) {
+    if (c == '\0') c = '\x01';
+  }
+  return s;
+}
+
+std::vector<std::string> list_from(FuzzedDataProvider& in, size_t min) {
+  std::vector<std::string> v(in.ConsumeIntegralInRange<size_t>(min, 6));
+  for (auto& s : v) s = bytes_from(in);
+  return v;
+}
+
+milliseconds duration_from(FuzzedDataProvider& in) {
+  return milliseconds(in.ConsumeIntegralInRange<long long>(0, 9'000'000'000'000'000LL));
+}
+
+void check_round_trip(FuzzedDataProvider& in) {
+  service_config c;
+  c.name = bytes_from(in);
+  c.argv = list_from(in, 1);
+  if (c.argv[0].empty()) c.argv[0] = "x";
+  c.env = list_from(in, 0);
+  c.working_directory = bytes_from(in);
+  c.umask = in.ConsumeIntegralInRange<int>(0, 0777);
+  c.user = bytes_from(in);
+  c.chroot = bytes_from(in);
+  c.nice = in.ConsumeIntegralInRange<int>(-40, 40);
+  c.rlimits = list_from(in, 0);
+  c.ready =
+      in.PickValueInArray({daemonkit::ready_mode::exec, daemonkit::ready_mode::notify, daemonkit::ready_mode::fd});
+  c.ready_fd = c.ready == daemonkit::ready_mode::fd ? in.ConsumeIntegralInRange<int>(3, 1023) : -1;
+  c.ready_timeout = duration_from(in);
+  c.stop_signal = in.ConsumeIntegralInRange<int>(1, NSIG - 1);
+  c.stop_timeout = duration_from(in);
+  c.kill = in.ConsumeBool() ? daemonkit::kill_mode::group : daemonkit::kill_mode::process;
+  c.reload_signal = in.ConsumeIntegralInRange<int>(1, NSIG - 1);
+  c.respawn.mode = in.PickValueInArray(
+      {daemonkit::respawn_mode::never, daemonkit::respawn_mode::always, daemonkit::respawn_mode::on_failure});
+  c.respawn.max_delay = duration_from(in);
+  c.respawn.limit = in.ConsumeIntegralInRange<unsigned>(0, 1'000'000'000);
+  c.respawn.window = duration_from(in);
+  c.log_file = bytes_from(in);
+  c.stdout_file = bytes_from(in);
+  c.stderr_file = bytes_from(in);
+  c.log_max_size = in.ConsumeIntegralInRange<std::uint64_t>(0, 9'000'000'000'000'000'000ULL);
+  c.log_keep = in.ConsumeIntegralInRange<unsigned>(0, 1000);
+  c.timestamps = in.ConsumeBool();
+
+  const std::string written = dk::config_to_json(c);
+  // Valid JSON, which for nlohmann includes valid UTF-8.
+  DAEMONKIT_FUZZ_CHECK(nlohmann::json::accept(written));
+  auto back = dk::config_from_json(written);
+  DAEMONKIT_FUZZ_CHECK(back.has_value());
+  DAEMONKIT_FUZZ_CHECK(same(*back, c));
+  DAEMONKIT_FUZZ_CHECK(dk::config_to_json(*back) == written);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 0 && data[0] == 0) {
+    FuzzedDataProvider in(data + 1, size - 1);
+    check_round_trip(in);
+    return 0;
+  }
   const std::string_view text = daemonkit::fuzz::as_text(data, size);
   auto c = dk::config_from_json(text);
   if (!c) {
