@@ -20,9 +20,9 @@
 //                            daemonkit-keep) are pids. --pause: write "sent\n" and stay.
 //                            --fifo: open PATH (a FIFO) first, write "sent\n" after the MSGs,
 //                            then send each line read from PATH as a MSG, "sent\n" after each
-//   fork-forever             ignore SIGTERM, write "ready\n", then every process forks again and
-//                            again (a fork bomb: bound it with --rlimit nproc=N and --user); a
-//                            failed fork is retried 50ms later
+//   fork-chains N            ignore SIGTERM, start N chains of processes, write "ready\n", pause;
+//                            each link forks every 20ms and exits, its child carrying on, so
+//                            the chains' pids keep moving (bound it: --rlimit nproc=N --user)
 //   fork-many N              ignore SIGTERM, fork N children that pause (ignoring SIGTERM too),
 //                            write "ready\n" once all exist, pause
 //   setuid-ignore-term       setresuid(0, 0, 0) (installed setuid root: a process the user who
@@ -357,19 +357,31 @@ int notify(int argc, char** argv) {
   }
 }
 
-[[noreturn]] void fork_forever() {
-  std::signal(SIGTERM, SIG_IGN);
-  say_ready();
+// One link of a chain: every 20ms fork, and let the child carry on while the
+// parent exits, so the chain's pid keeps moving (a snapshot of the tree is
+// stale within 20ms). A failed fork (at the process limit) is retried.
+[[noreturn]] void run_chain() {
   for (;;) {
-    if (::fork() < 0) {
-      // At the process limit: try again soon (the service's behaviour, not
-      // a test waiting on a guessed time).
-      struct timespec ts {
-        0, 50 * 1000 * 1000
-      };
-      ::nanosleep(&ts, nullptr);  // ok: the mode itself
-    }
+    // The pace is the service's behaviour, not a test waiting on a guessed time.
+    struct timespec ts {
+      0, 20 * 1000 * 1000
+    };
+    ::nanosleep(&ts, nullptr);  // ok: the mode itself
+    pid_t pid = ::fork();
+    if (pid > 0) ::_exit(0);
   }
+}
+
+int fork_chains(long n) {
+  std::signal(SIGTERM, SIG_IGN);
+  std::fflush(nullptr);
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = ::fork();
+    if (pid < 0) return 1;
+    if (pid == 0) run_chain();
+  }
+  say_ready();
+  pause_forever();
 }
 
 int fork_many(long n) {
@@ -433,7 +445,7 @@ int main(int argc, char** argv) {
   if (mode == "print-env") return print_env();
   if (mode == "notify-ready") return notify_ready();
   if (mode == "notify") return notify(argc, argv);
-  if (mode == "fork-forever") fork_forever();
+  if (mode == "fork-chains" && parse_int(a1, n) && n >= 0) return fork_chains(n);
   if (mode == "fork-many" && parse_int(a1, n) && n >= 0) return fork_many(n);
   if (mode == "setuid-ignore-term") return setuid_ignore_term();
   if (mode == "spew-lines" && parse_int(a1, n) && n >= 0) return spew_lines(n);
