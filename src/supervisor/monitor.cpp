@@ -142,6 +142,8 @@ class monitor {
 
   // inputs
   bool read_signals();
+  void on_child_exit();
+  void reap_and_sweep();
   int reap_children();
   void read_output(int fd, log_file* log);
   void read_notify();
@@ -160,7 +162,13 @@ class monitor {
   std::optional<clock::time_point> deadline_;
   stop_phase stop_phase_ = stop_phase::signalled;
   std::vector<pid_t> remaining_;  // overdue: the processes SIGKILL has not ended
-  bool stop_requested_ = false;   // a user asked for the stop (vs cleanup before respawn)
+  // While stopping, reaping and sweeping cost O(tree); done for each SIGCHLD
+  // while thousands of processes die one by one, they cost O(N^2). So deaths
+  // are taken in batches: no sooner than one sweep's cost after the last one
+  // (sweep_allowed_at_), deaths wait for sweep_at_.
+  clock::time_point sweep_allowed_at_{};
+  std::optional<clock::time_point> sweep_at_;
+  bool stop_requested_ = false;  // a user asked for the stop (vs cleanup before respawn)
   bool failed_ = false;
   std::optional<milliseconds> pending_delay_;  // respawn decision waiting for the tree to empty
   bool pending_decided_ = false;
@@ -727,6 +735,34 @@ void monitor::kill_tree() {
   signal_tree(SIGKILL);
 }
 
+// A child exited. While stopping, a death may empty the tree (and every
+// death in it reaches us as SIGCHLD sooner or later: the last process left is
+// always our child); deaths are taken in batches there (see sweep_at_).
+void monitor::on_child_exit() {
+  switch (state_) {
+    case mstate::stopping:
+      if (clock::now() < sweep_allowed_at_) {
+        if (!sweep_at_) sweep_at_ = sweep_allowed_at_;
+        return;
+      }
+      reap_and_sweep();
+      return;
+    case mstate::starting:
+    case mstate::running:
+    case mstate::backoff:
+    case mstate::done: reap_children(); return;
+  }
+}
+
+void monitor::reap_and_sweep() {
+  auto began = clock::now();
+  sweep_at_.reset();
+  reap_children();
+  on_tree_maybe_empty();
+  auto now = clock::now();
+  sweep_allowed_at_ = now + (now - began);
+}
+
 // Reaps every child that has exited; returns how many.
 int monitor::reap_children() {
   int reaped = 0;
@@ -741,17 +777,18 @@ int monitor::reap_children() {
   return reaped;
 }
 
-// Handles the pending signals; true if a child was reaped (the tree shrank).
+// Handles the pending signals; true if SIGCHLD was among them (a child
+// exited: the caller reaps).
 bool monitor::read_signals() {
   struct signalfd_siginfo si[8];
-  bool reaped = false;
+  bool child_exited = false;
   for (;;) {
     ssize_t n = sys::read(sigfd_.get(), si, sizeof si);
-    if (n <= 0) return reaped;
+    if (n <= 0) return child_exited;
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof si[0]; ++i) {
       int sig = static_cast<int>(si[i].ssi_signo);
       if (sig == SIGCHLD) {
-        if (reap_children() > 0) reaped = true;
+        child_exited = true;
         continue;
       }
       if (sig == SIGTERM || sig == SIGINT) {
@@ -911,6 +948,7 @@ int monitor::run() {
     nfds_t i_ready = add(ready_rd_ ? ready_rd_.get() : -1);
     sys::deadline d;
     d.at = deadline_;
+    if (sweep_at_ && (!d.at || *sweep_at_ < *d.at)) d.at = sweep_at_;
     int r = sys::poll(pfd, n, d);
     if (r < 0) {
       say(std::string("poll failed: ") + sys::errno_text(errno));
@@ -918,7 +956,7 @@ int monitor::run() {
     }
     if (pfd[i_out].revents != 0) read_output(out_rd_.get(), out_log_ ? &*out_log_ : nullptr);
     if (pfd[i_err].revents != 0) read_output(err_rd_.get(), err_log_ ? &*err_log_ : nullptr);
-    bool reaped = pfd[i_sig].revents != 0 && read_signals();
+    bool child_exited = pfd[i_sig].revents != 0 && read_signals();
     if (pfd[i_notify].revents != 0) read_notify();
     if (pfd[i_ready].revents != 0 && ready_rd_) read_ready_fd();
     if (main_.valid() && (pfd[i_main].revents != 0 || main_status_)) {
@@ -932,9 +970,8 @@ int monitor::run() {
         on_main_exit(st.value_or(exit_status{false, 255, false}));
       }
     }
-    // Only a death can empty the tree, and every death in it reaches us as
-    // SIGCHLD sooner or later (the last process left is always our child).
-    if (reaped) on_tree_maybe_empty();
+    if (child_exited) on_child_exit();
+    if (sweep_at_ && clock::now() >= *sweep_at_) reap_and_sweep();
     if (deadline_ && clock::now() >= *deadline_) on_deadline();
   }
 
