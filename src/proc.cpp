@@ -184,16 +184,6 @@ std::vector<proc_stat> list_descendant_stats(pid_t ancestor) {
   return descendants_among(read_all_stats(), ancestor);
 }
 
-std::vector<pid_t> list_child_pids(pid_t parent) {
-  std::vector<pid_t> pids;
-  if (kernel_lists_children() && append_children(parent, pids)) return pids;
-  pids.clear();
-  for (const auto& st : read_all_stats()) {
-    if (st.ppid == parent && st.pid != parent) pids.push_back(st.pid);
-  }
-  return pids;
-}
-
 std::vector<proc_stat> list_children(pid_t parent) {
   std::vector<pid_t> pids;
   if (kernel_lists_children() && append_children(parent, pids)) return read_stats(pids);

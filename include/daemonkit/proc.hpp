@@ -36,11 +36,6 @@ std::vector<pid_t> list_descendants(pid_t ancestor);
 // during the pass may be missing, one forked during it may be missing too.
 std::vector<proc_stat> list_descendant_stats(pid_t ancestor);
 
-// The pids of the direct children of parent (zombies included), without
-// reading each one's stat: one read of the children lists (or a scan of /proc
-// on kernels without them).
-std::vector<pid_t> list_child_pids(pid_t parent);
-
 // The direct children of parent (zombies included), with their stat.
 // Cheaper than list_descendant_stats where the kernel lists children.
 std::vector<proc_stat> list_children(pid_t parent);
