@@ -97,7 +97,7 @@ TEST_F(stop_tree, ten_thousand_term_ignoring_processes_stop_in_linear_time) {
   constexpr int n = 10000;
   struct rlimit nproc {};
   ::getrlimit(RLIMIT_NPROC, &nproc);
-  long pid_max = to_long(read_file("/proc/sys/kernel/pid_max").value_or("0").substr(0, 12), 0);
+  long pid_max = std::atol(read_file("/proc/sys/kernel/pid_max").value_or("0").c_str());
   long in_use = static_cast<long>(all_processes().size());
   if (pid_max - in_use < n + 2000 || (nproc.rlim_cur != RLIM_INFINITY && nproc.rlim_cur < rlim_t{n + 1000})) {
     GTEST_SKIP() << "not enough room for " << n << " processes (pid_max " << pid_max << ", " << in_use
