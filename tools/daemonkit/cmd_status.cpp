@@ -145,9 +145,9 @@ void print_table(const std::vector<service_view>& views) {
                        pad(r.last, w[5], false) + "  " + r.command;
     std::printf("%s\n", line.c_str());
   }
-  // A file that could not be read is said, not left out.
+  // Why a row is "error" or incomplete is said, not left out.
   for (const auto& v : views) {
-    if (!v.error.empty() && v.what != service_view::kind::error) complain(v.name, v.error);
+    if (!v.error.empty()) complain(v.name, v.error);
   }
 }
 
