@@ -247,6 +247,10 @@ TEST_F(hostile_output, a_command_line_of_a_megabyte_keeps_the_state_file_small_a
   EXPECT_EQ(status.err, "") << describe(status);
   EXPECT_TRUE(contains(status.out, "big: running (pid")) << describe(status);
   EXPECT_TRUE(contains(status.out, "\n  status: still here\n")) << describe(status);
+  // The table cuts the command too (with the mark); --json has all of it.
+  auto list = dk({"list"});
+  EXPECT_LT(list.out.size(), 8U << 10) << list.out.substr(0, 300);
+  EXPECT_EQ(list.out.substr(list.out.size() - 4), "\xe2\x80\xa6\n");
   auto j = parsed(dk({"list", "--json"}));
   ASSERT_TRUE(j.is_array() && j.size() == 1U);
   EXPECT_EQ(j[0]["status_text"], "still here");

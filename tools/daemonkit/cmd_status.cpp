@@ -72,13 +72,26 @@ std::string iso_time(std::int64_t t) {
   return buf;
 }
 
+// The command line for the table: cut (on a character boundary, with a
+// mark) where NAME.state cuts it, so a megabyte of arguments is not a
+// megabyte-wide row; --json has every argument.
 std::string command_of(const service_view& v) {
+  constexpr size_t max_shown = 4096;
+  std::string s;
   if (v.config) {
-    std::string s;
-    for (const auto& a : v.config->argv) s += (s.empty() ? "" : " ") + a;
-    return s;
+    for (const auto& a : v.config->argv) {
+      if (!s.empty()) s += ' ';
+      s += a;
+      if (s.size() > max_shown) break;
+    }
+  } else if (v.state) {
+    s = v.state->command;
   }
-  return v.state ? v.state->command : "";
+  if (s.size() > max_shown) {
+    s.resize(daemonkit::utf8_prefix_length(s, max_shown - 3));
+    s += "\xe2\x80\xa6";  // an ellipsis
+  }
+  return s;
 }
 
 json to_json(const service_view& v) {
