@@ -17,6 +17,7 @@
 
 #include "daemonkit/credentials.hpp"
 #include "daemonkit/notify.hpp"
+#include "daemonkit/trusted_path.hpp"
 #include "sys/child_steps.hpp"
 #include "sys/sys.hpp"
 
@@ -120,23 +121,39 @@ void set_var(std::vector<std::string>& env, std::string kv) {
   else env.push_back(std::move(kv));
 }
 
-// The last component is never followed if it is a symlink (one planted in
-// /tmp would make a root daemon append to any file); O_NONBLOCK keeps a FIFO
-// from hanging the start (no reader: ENXIO), and is cleared once open so the
-// daemon's stdio blocks as usual.
-result<unique_fd> open_stdio(const std::string& path, bool input) {
+// Root opening a log by path could be led anywhere by a symlink another
+// user planted (in /tmp, or in a directory the daemon's user owns): the path
+// is walked and checked first (trusted_path.hpp), the file opened relative to
+// its directory with O_NOFOLLOW, as the daemon's user where that user owns
+// the way. O_NONBLOCK keeps a FIFO from hanging the start (no reader: ENXIO),
+// and is cleared once open so the daemon's stdio blocks as usual.
+result<unique_fd> open_stdio(const std::string& path, bool input, const credentials* user) {
   const std::string what = std::string("cannot open ") + (input ? "stdin " : "log ") + path;
+  auto prefixed = [&](error e) {
+    e.context = what + ": " + e.context;
+    return e;
+  };
+  path_trust trust;
+  if (user != nullptr && user->uid != ::geteuid()) trust.service_user = user;
+  auto where = locate_checked_file(path, trust);
+  if (!where) {
+    // A missing directory is said as open(2) would; a refusal says why.
+    error e = std::move(where).err();
+    if (e.code.category() == std::system_category()) return system_error(what, e.code.value());
+    return prefixed(std::move(e));
+  }
+  auto as = fs_identity_scope::enter(where->dir.service_owned ? user : nullptr);
+  if (!as) return prefixed(std::move(as).err());
   int flags = (input ? O_RDONLY : (O_WRONLY | O_CREAT | O_APPEND)) | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
-  unique_fd fd(sys::open(path.c_str(), flags, 0640));
+  unique_fd fd(sys::openat(where->dir.fd.get(), where->name.c_str(), flags, 0640));
   if (!fd && errno == ELOOP)
     return make_error(errc::invalid_argument, what + ": it is a symbolic link; refusing to follow it");
   if (!fd) return system_error(what);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return system_error(what);
-  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-    return make_error(errc::invalid_argument, what + ": not a regular file");
+  if (auto r = check_opened_file(fd.get(), where->dir.shared, user != nullptr ? user->uid : ::geteuid(), true, what);
+      !r) {
+    return std::move(r).err();
   }
-  if (::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK & (O_APPEND)) != 0) return system_error(what);
+  if (::fcntl(fd.get(), F_SETFL, flags & O_APPEND) != 0) return system_error(what);
   return fd;
 }
 
@@ -190,14 +207,15 @@ result<void> prepare(const daemonize_options& o, plan& p) {
   p.envp.push_back(nullptr);
 
   // Files last: a start refused for a bad option creates no log.
-  auto in = open_stdio(o.stdin_path, true);
+  const credentials* user = p.identity.change ? &p.creds : nullptr;
+  auto in = open_stdio(o.stdin_path, true, user);
   if (!in) return std::move(in).err();
   p.in = std::move(*in);
-  auto out = open_stdio(o.stdout_path, false);
+  auto out = open_stdio(o.stdout_path, false, user);
   if (!out) return std::move(out).err();
   p.out = std::move(*out);
   if (o.stderr_path != o.stdout_path) {
-    auto err = open_stdio(o.stderr_path, false);
+    auto err = open_stdio(o.stderr_path, false, user);
     if (!err) return std::move(err).err();
     p.err = std::move(*err);
   }

@@ -243,7 +243,7 @@ result<std::vector<std::string>> read_env_file(const std::string& path, const cr
   // owns are read with that user's credentials; anyone else's are refused.
   path_trust trust;
   trust.check_owners = ::geteuid() == 0;
-  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_uid = service_user->uid;
+  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_user = service_user;
   auto where = locate_checked_file(path, trust);
   if (!where) {
     error e = std::move(where).err();
@@ -259,9 +259,10 @@ result<std::vector<std::string>> read_env_file(const std::string& path, const cr
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   unique_fd fd(sys::openat(where->dir.fd.get(), where->name.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW));
   if (!fd) return system_error(what);
+  uid_t owner = service_user != nullptr ? service_user->uid : ::geteuid();
+  if (auto r = check_opened_file(fd.get(), where->dir.shared, owner, false, what); !r) return std::move(r).err();
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return system_error(what);
-  if (!S_ISREG(st.st_mode)) return make_error(errc::invalid_argument, what + ": not a regular file");
   auto too_large = [&] {
     return make_error(errc::invalid_argument, what + ": larger than " + std::to_string(env_file_max_size) + " bytes");
   };

@@ -111,17 +111,14 @@ result<unique_fd> log_file::open_file(const char* verb) {
   if (!as) return prefixed(what, std::move(as).err());
   unique_fd fd(sys::openat(dir_.get(), name_.c_str(), open_flags | O_NOFOLLOW, open_mode));
   if (!fd) return open_error(what, errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return system_error(what);
   // A FIFO or terminal is written without blocking (lines are dropped when
   // it is full); a directory, socket or block device is never a log.
-  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-    return make_error(errc::invalid_argument, what + ": not a regular file");
-  }
-  uid_t me = opts_.identity ? opts_.identity->uid : ::geteuid();
-  if (opts_.shared_dir && st.st_uid != 0 && st.st_uid != me) {
-    return make_error(errc::untrusted_path, what + ": it belongs to uid " + std::to_string(st.st_uid) +
-                                                ", in a directory others may write; refusing to write it");
+  const uid_t me = opts_.identity ? opts_.identity->uid : ::geteuid();
+  if (auto r = check_opened_file(fd.get(), opts_.shared_dir, me, true, what); !r) return std::move(r).err();
+  // A log an older version made world-readable stops being so.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == me && (st.st_mode & 0007) != 0) {
+    (void)::fchmod(fd.get(), st.st_mode & 07770);
   }
   return fd;
 }
@@ -209,6 +206,14 @@ result<void> log_file::rotate() {
     struct stat st {};
     return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   };
+  // In a shared directory root may rename and remove anybody's files: only
+  // touch generations that are ours.
+  const uid_t me = opts_.identity ? opts_.identity->uid : ::geteuid();
+  auto foreign = [&](const std::string& name) {
+    struct stat st {};
+    return opts_.shared_dir && ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != 0 &&
+           st.st_uid != me;
+  };
   struct stat ours {};
   struct stat named {};
   if (::fstat(fd_.get(), &ours) != 0) return system_error(what);
@@ -241,6 +246,13 @@ result<void> log_file::rotate() {
     // gap or, once they reach name.keep, into the place of the oldest.
     unsigned last = 0;
     while (last < opts_.keep - 1 && exists(generation(name_, last + 1))) ++last;
+    for (unsigned i = 1; i <= last + 1; ++i) {
+      if (foreign(generation(name_, i))) {
+        ::unlinkat(dir, fresh.c_str(), 0);
+        return make_error(errc::untrusted_path, what + ": " + generation(opts_.path, i) +
+                                                    " belongs to another user, in a directory others may write");
+      }
+    }
     if (last == opts_.keep - 1) {
       // Delete the oldest rather than rename over it: on ext4 a rename that
       // replaces a file forces writeback of the renamed one (auto_da_alloc);

@@ -38,11 +38,20 @@
 namespace daemonkit {
 
 struct path_trust {
-  // The user a service runs as, when it is not the caller.
-  std::optional<uid_t> service_uid;
+  // The user a service runs as, when it is not the caller. What it owns is
+  // accepted, and from the first component it owns on, the walk goes on with
+  // its credentials (fs_identity_scope), so that what it redirects the path
+  // to is looked up with its rights, never root's (a symlink to a file in a
+  // directory it may not search fails as it would for the user).
+  const credentials* service_user = nullptr;
   // Skip the ownership checks (symlinks are still resolved by hand): for a
   // caller that only reads what it could read anyway.
   bool check_owners = true;
+  // Make missing directories on the way (mode 0755, the last one
+  // last_dir_mode), relative to the checked parent, as whoever the walk is
+  // acting as at that point.
+  bool create_missing = false;
+  mode_t last_dir_mode = 0750;
 };
 
 struct checked_dir {
@@ -54,6 +63,7 @@ struct checked_dir {
 // Opens directory path (relative paths start at the working directory)
 // after the walk above. Errors name the component and the reason:
 //   "/srv/x is owned by uid 1001 (bob), not by root, you or the service's user",
+//   "/srv/x is writable by its group (it has an access ACL)",
 //   "/srv/x is writable by group 50 (staff)", "/srv/x is writable by everyone"
 //   (not sticky),
 //   "cannot open /srv/x: No such file or directory" (system errors).
@@ -62,17 +72,27 @@ result<checked_dir> open_checked_dir(const std::string& path, const path_trust& 
 // The directory holding file path, and the file's name in it, with every
 // symlink on the way (the last component's too) resolved and checked as
 // above. The file itself need not exist. Open it with openat(dir.fd, name,
-// ... | O_NOFOLLOW).
+// ... | O_NOFOLLOW), as the service's user when dir.service_owned, then
+// check it with check_opened_file.
 struct checked_location {
   checked_dir dir;
   std::string name;
 };
 result<checked_location> locate_checked_file(const std::string& path, const path_trust& trust);
 
+// What a file opened in a checked directory must be: a regular file (or,
+// with allow_special, a FIFO or character device); in a shared directory
+// (checked_dir::shared) owned by root, the caller or `owner`,
+// with no other hard link (another user may have linked a root file there
+// where fs.protected_hardlinks is 0). what starts the error messages.
+result<void> check_opened_file(int fd, bool shared_dir, uid_t owner, bool allow_special, const std::string& what);
+
 // While alive, file-system calls of this (single-threaded) process run with
 // the user's credentials: fsuid, fsgid and supplementary groups; the
 // process's real and effective ids do not change, so leaving the scope
-// restores root's. Does nothing when `as` is null.
+// restores root's. Does nothing when `as` is null. If the old identity
+// cannot be restored the process aborts: going on with another user's
+// groups or ids would be worse.
 class fs_identity_scope {
  public:
   // Errors: "cannot act as user NAME: Operation not permitted" (not root).

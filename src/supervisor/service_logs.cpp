@@ -21,7 +21,7 @@ result<log_file> open_service_log(const service_config& cfg, const std::string& 
   // open, rename and unlink relative to it, as the service's user when that
   // user controls it (see trusted_path.hpp).
   path_trust trust;
-  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_uid = service_user->uid;
+  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_user = service_user;
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   auto checked = open_checked_dir(dir, trust);

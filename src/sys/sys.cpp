@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace daemonkit::sys {
@@ -66,21 +67,28 @@ fs_ids current_fs_ids() {
 
 int set_fs_ids(const fs_ids& ids) noexcept {
   if (injected("setfsuid")) return -1;
-  if (::setgroups(ids.groups.size(), ids.groups.data()) != 0) return -1;
+  errno = 0;
   // setfsuid/setfsgid report the previous id whatever happens: ask again to
   // learn whether the kernel took the new one.
-  ::setfsgid(ids.gid);
-  if (static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) != ids.gid) {
-    errno = EPERM;
-    return -1;
-  }
-  ::setfsuid(ids.uid);
-  if (static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))) != ids.uid) {
-    errno = EPERM;
-    return -1;
-  }
-  return 0;
+  auto set_uid = [&] {
+    ::setfsuid(ids.uid);
+    return static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))) == ids.uid;
+  };
+  auto set_gid = [&] {
+    ::setfsgid(ids.gid);
+    return static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) == ids.gid;
+  };
+  // Going back to root (fsuid 0), the uid comes first, so that a failure
+  // later never leaves the user's ids with root's groups; going to a user,
+  // groups and gid first, so that a failure never leaves its uid with root's
+  // groups.
+  bool ok = ids.uid == 0 ? set_uid() && set_gid() && ::setgroups(ids.groups.size(), ids.groups.data()) == 0
+                         : ::setgroups(ids.groups.size(), ids.groups.data()) == 0 && set_gid() && set_uid();
+  if (!ok && errno == 0) errno = EPERM;
+  return ok ? 0 : -1;
 }
+
+bool has_access_acl(int fd) noexcept { return ::fgetxattr(fd, "system.posix_acl_access", nullptr, 0) > 0; }
 
 int openat(int dirfd, const char* path, int flags, mode_t mode) noexcept {
   if (injected("open")) return -1;

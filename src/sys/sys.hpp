@@ -85,6 +85,9 @@ struct fs_ids {
 fs_ids current_fs_ids();
 int set_fs_ids(const fs_ids& ids) noexcept;
 
+// Whether the file fd has a POSIX access ACL (system.posix_acl_access).
+bool has_access_acl(int fd) noexcept;
+
 // Closes every fd >= 3 except those in keep (unsorted, may contain fds < 3).
 // Async-signal-safe: usable between fork and exec.
 void close_fds_except(const int* keep, size_t nkeep) noexcept;

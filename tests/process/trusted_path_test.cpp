@@ -9,9 +9,7 @@
 // reaches. fs_identity_scope changes the process's credentials, so those
 // tests run in a forked child that reports what it saw.
 //
-// Skipped when not root (chown and fsuid need it). Tests of holes found in
-// review and not fixed yet say "known bug" and are skipped unless
-// DK_RUN_KNOWN_BUGS is set, as in the fault suite.
+// Skipped when not root (chown and fsuid need it).
 #include "daemonkit/trusted_path.hpp"
 
 #include <gtest/gtest.h>
@@ -55,7 +53,6 @@ constexpr gid_t service_gid = 4343;
 
 // Tests of product bugs not fixed yet are skipped unless DK_RUN_KNOWN_BUGS is
 // set (as in the fault suite), so they reproduce on demand.
-bool skip_known_bugs() { return std::getenv("DK_RUN_KNOWN_BUGS") == nullptr; }
 
 void must(bool ok, const std::string& what) {
   if (!ok) throw std::runtime_error(what + ": " + std::strerror(errno));
@@ -79,9 +76,21 @@ void make_link(const std::string& target, const std::string& path, uid_t uid = 0
   must(::lchown(path.c_str(), uid, static_cast<gid_t>(-1)) == 0, "lchown " + path);
 }
 
+// The service's user as the walk needs it (a uid that need not exist; the
+// walk acts with its credentials past what it owns).
+const daemonkit::credentials* service_creds(uid_t uid) {
+  static daemonkit::credentials svc;
+  static daemonkit::credentials other;
+  daemonkit::credentials& c = uid == service_uid ? svc : other;
+  c.uid = uid;
+  c.gid = uid;
+  c.name = "u" + std::to_string(uid);
+  return &c;
+}
+
 path_trust trust_service(uid_t uid = service_uid) {
   path_trust t;
-  t.service_uid = uid;
+  t.service_user = service_creds(uid);
   return t;
 }
 
@@ -240,7 +249,7 @@ TEST_F(trusted_path_test, a_directory_of_another_user_is_refused_with_its_name) 
   make_dir(base + "/a/x/y", 0755);
   for (const std::string& path : {base + "/a/x", base + "/a/x/y"}) {
     for (const path_trust& trust : {path_trust{}, trust_service()}) {
-      SCOPED_TRACE(path + (trust.service_uid ? " (with a service user)" : ""));
+      SCOPED_TRACE(path + (trust.service_user != nullptr ? " (with a service user)" : ""));
       auto r = open_checked_dir(path, trust);
       ASSERT_TRUE(untrusted(r)) << message(r);
       EXPECT_NE(r.err().message().find(base + "/a/x is owned by uid 4242"), std::string::npos) << message(r);
@@ -383,10 +392,6 @@ TEST_F(trusted_path_test, a_sticky_shared_last_directory_is_marked_shared) {
 }
 
 TEST_F(trusted_path_test, a_sticky_shared_directory_spelled_with_a_trailing_dot_is_still_shared) {
-  if (skip_known_bugs()) {
-    GTEST_SKIP() << "known bug: a trailing '.' skips the last directory's check, so "
-                    "'--log-dir /tmp/.' lets root write into a log another user made first";
-  }
   make_dir(base + "/st", 01777);
   auto r = open_checked_dir(base + "/st/.", {});
   ASSERT_TRUE(r) << message(r);
@@ -394,10 +399,6 @@ TEST_F(trusted_path_test, a_sticky_shared_directory_spelled_with_a_trailing_dot_
 }
 
 TEST_F(trusted_path_test, a_files_sticky_shared_directory_is_marked_shared) {
-  if (skip_known_bugs()) {
-    GTEST_SKIP() << "known bug: locate_checked_file never sets dir.shared (the directory holding the "
-                    "file is opened as a middle component)";
-  }
   make_dir(base + "/st", 01777);
   auto r = locate_checked_file(base + "/st/env", {});
   ASSERT_TRUE(r) << message(r);
@@ -405,10 +406,6 @@ TEST_F(trusted_path_test, a_files_sticky_shared_directory_is_marked_shared) {
 }
 
 TEST_F(trusted_path_test, a_root_directory_another_user_may_write_through_an_acl_is_not_trusted) {
-  if (skip_known_bugs()) {
-    GTEST_SKIP() << "known bug: group write bits with gid 0 are exempt, but with a POSIX ACL they are the "
-                    "mask of named users' entries (setfacl -m u:eve:rwx DIR)";
-  }
   make_dir(base + "/acl", 0755);
   // system.posix_acl_access, version 2: user::rwx user:4242:rwx group::r-x mask::rwx other::r-x
   struct entry {
@@ -465,7 +462,7 @@ TEST_F(trusted_path_test, without_owner_checks_symlinks_are_still_resolved_by_ha
   make_link("loop", base + "/x/loop", other_uid);
   path_trust blind;
   blind.check_owners = false;
-  blind.service_uid = other_uid;
+  blind.service_user = service_creds(other_uid);
   for (const std::string& path : {base + "/x", base + "/x/y", base + "/x/theirs", base + "/x/theirs/../y"}) {
     SCOPED_TRACE(path);
     auto r = open_checked_dir(path, blind);

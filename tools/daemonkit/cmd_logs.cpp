@@ -1,11 +1,14 @@
 // logs: the last lines of a service's log, optionally following it.
+#include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.hpp"
 #include "config_json.hpp"
 #include "daemonkit/log_tail.hpp"
+#include "daemonkit/trusted_path.hpp"
 #include "service_view.hpp"
 
 namespace dk {
@@ -31,6 +34,34 @@ int cmd_logs(const common_options& o, const std::string& name, long lines, bool 
   if (path.empty()) {
     complain(name, "has no log file (its output went to the terminal of 'daemonkit run')");
     return exit_failure;
+  }
+  // Reading as root through a directory the service's user controls could
+  // print any file (a symlink or hard link it planted): check the way as the
+  // monitor does before writing, and read as that user where it owns it.
+  std::optional<daemonkit::credentials> user;
+  if (!c.user.empty()) {
+    auto spec = daemonkit::parse_user_spec(c.user);
+    auto creds = spec ? daemonkit::resolve_credentials(spec->first, spec->second)
+                      : daemonkit::result<daemonkit::credentials>(std::move(spec).err());
+    if (creds) user = std::move(*creds);
+  }
+  daemonkit::path_trust trust;
+  if (user && user->uid != ::geteuid()) trust.service_user = &*user;
+  auto slash = path.rfind('/');
+  std::string log_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  auto checked = daemonkit::open_checked_dir(log_dir, trust);
+  if (!checked && !(checked.err().code == std::error_code(ENOENT, std::system_category()))) {
+    complain(name, "cannot read log " + path + ": " + checked.err().message());
+    return exit_failure;
+  }
+  std::optional<daemonkit::fs_identity_scope> as;
+  if (checked && checked->service_owned) {
+    auto scope = daemonkit::fs_identity_scope::enter(&*user);
+    if (!scope) {
+      complain(name, scope.err().message());
+      return exit_failure;
+    }
+    as.emplace(std::move(*scope));
   }
   struct stat st {};
   bool exists = ::stat(path.c_str(), &st) == 0;

@@ -1,6 +1,7 @@
 // start, run and restart: bring a service up under a monitor.
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <unistd.h>
 #include <variant>
 
@@ -19,19 +20,29 @@ namespace {
 // directory is safe to write is the monitor's check (it opens the files).
 daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service_config& c) {
   if (c.passthrough) return {};
+  std::optional<daemonkit::credentials> user;
+  if (!c.user.empty()) {
+    auto spec = daemonkit::parse_user_spec(c.user);
+    if (!spec) return std::move(spec).err();
+    auto creds = daemonkit::resolve_credentials(spec->first, spec->second);
+    if (!creds) return std::move(creds).err();
+    user = std::move(*creds);
+  }
+  const daemonkit::credentials* as = user ? &*user : nullptr;
   if (c.log_file.empty() && (c.stdout_file.empty() || c.stderr_file.empty())) {
     bool chosen = !o.log_dir.empty() || std::getenv("DAEMONKIT_LOG_DIR") != nullptr;
-    std::string dir = o.log_dir.empty() ? default_log_dir() : o.log_dir;
+    // The monitor runs in /: a relative directory means the caller's.
+    std::string dir = absolute_path(o.log_dir.empty() ? default_log_dir() : o.log_dir);
     auto made = dir.empty()
                     ? daemonkit::result<void>(daemonkit::make_error(daemonkit::errc::invalid_argument, "no home"))
-                    : ensure_log_dir(dir, !chosen);
+                    : ensure_log_dir(dir, !chosen, as);
     if (!made && !chosen) {
       // A user without a usable home (nobody's is /nonexistent) still gets
       // logs: next to the state, in the private state directory.
       auto state = state_dir(o, true);
       if (!state) return std::move(state).err();
       dir = *state + "/log";
-      made = ensure_log_dir(dir, true);
+      made = ensure_log_dir(dir, true, as);
     }
     if (!made) return made;
     c.log_file = dir + "/" + c.name + ".log";

@@ -1,5 +1,7 @@
 #include "paths.hpp"
 
+#include "daemonkit/trusted_path.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -19,6 +21,13 @@ bool valid_service_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+std::string absolute_path(const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
+  return std::string(cwd) + "/" + p;
 }
 
 std::string default_state_dir() {
@@ -92,18 +101,27 @@ daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) 
   return r;
 }
 
-daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours) {
+daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours, const daemonkit::credentials* service_user) {
   // Logs may hold secrets (a root service's DB_PASSWORD=...): root's are
-  // readable by its group at most, a user's by nobody else.
+  // readable by its group at most, a user's by nobody else. Missing parts
+  // are made by the same checked walk the monitor does before writing, so a
+  // symlink the service's user planted on the way leads nowhere it could not
+  // create a directory itself.
   const mode_t mode = ::geteuid() == 0 ? 0750 : 0700;
-  if (auto r = make_parents(dir, 0755); !r) return r;
-  if (::mkdir(dir.c_str(), mode) == 0) return {};
-  if (errno != EEXIST) return system_error("cannot create log directory " + dir);
+  daemonkit::path_trust trust;
+  if (service_user != nullptr && service_user->uid != ::geteuid()) trust.service_user = service_user;
+  trust.create_missing = true;
+  trust.last_dir_mode = mode;
+  auto d = daemonkit::open_checked_dir(dir, trust);
+  if (!d) {
+    daemonkit::error e = std::move(d).err();
+    e.context = "cannot use log directory " + dir + ": " + e.context;
+    return e;
+  }
   // Our default directory, made looser by an older daemonkit: tighten it.
   struct stat st {};
-  if (ours && ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
-      (st.st_mode & 07777 & ~mode) != 0) {
-    if (::chmod(dir.c_str(), mode) != 0) return system_error("cannot restrict log directory " + dir);
+  if (ours && ::fstat(d->fd.get(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777 & ~mode) != 0) {
+    if (::fchmod(d->fd.get(), mode) != 0) return system_error("cannot restrict log directory " + dir);
   }
   return {};
 }

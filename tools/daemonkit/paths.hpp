@@ -4,12 +4,16 @@
 #include <string>
 #include <string_view>
 
+#include "daemonkit/credentials.hpp"
 #include "daemonkit/result.hpp"
 
 namespace dk {
 
 // 1-64 of [A-Za-z0-9._@-], not starting with '.': a name becomes a file name.
 bool valid_service_name(std::string_view name);
+
+// p relative to the working directory made absolute (empty stays empty).
+std::string absolute_path(const std::string& p);
 
 struct dirs {
   std::string state;  // 0700, owned by us
@@ -28,9 +32,11 @@ std::string default_log_dir();
 // non-directory, one owned by another user, or one writable by group/others.
 daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create);
 // Creates a log directory if missing (0750 for root, 0700 for a user;
-// missing parents 0755). `ours`: it is a default directory, so one that an
-// older version made looser is tightened.
-daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours);
+// missing parents 0755) through a checked walk (trusted_path.hpp), as the
+// service's user past anything that user owns. `ours`: it is a default
+// directory, so one that an older version made looser is tightened.
+daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours,
+                                       const daemonkit::credentials* service_user = nullptr);
 
 struct service_paths {
   std::string pidfile, state, config;
