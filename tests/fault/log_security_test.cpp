@@ -288,3 +288,126 @@ TEST_F(log_security, squatted_tmp_state_dir_says_how_to_avoid_it) {
 
 }  // namespace
 }  // namespace dk_fault
+
+namespace dk_fault {
+namespace {
+
+// Found in review: the walk went on as root past what the service's user
+// owns, so its symlink could reach a file below a directory it may not
+// search (/root/deploy/app.env).
+TEST_F(log_security, env_file_symlink_of_the_service_user_cannot_reach_below_roots_private_dirs) {
+  test_user svc("e1");
+  std::string private_dir = tmp.file("rootonly");
+  ASSERT_EQ(::mkdir(private_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((private_dir + "/deploy").c_str(), 0755), 0);
+  write_file(private_dir + "/deploy/app.env", "DEPLOY_TOKEN=root-only\n");
+  ASSERT_EQ(::chmod((private_dir + "/deploy/app.env").c_str(), 0644), 0);
+  std::string sdir = tmp.file("svc");
+  svc.own(sdir);
+  svc.plant_symlink(private_dir + "/deploy/app.env", sdir + "/app.env");
+  auto r = dk({"start", "--name", "web", "--user", svc.name(), "--env-file", sdir + "/app.env", "--", "env"});
+  EXPECT_EQ(r.exit_code(), 2) << describe(r);
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+}
+
+// In a shared sticky directory: a hard link to a root file (possible where
+// fs.protected_hardlinks is 0; made here by root to play that) and an env
+// file another user wrote are refused.
+TEST_F(log_security, hard_links_and_other_users_files_in_a_shared_dir_are_refused) {
+  test_user other("e2");
+  std::string shared = tmp.file("sticky");
+  ASSERT_EQ(::mkdir(shared.c_str(), 01777), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  ASSERT_EQ(::link(secret.c_str(), (shared + "/web.log").c_str()), 0);
+  auto r = dk({"start", "--name", "web", "--log-dir", shared, "--", "sh", "-c", "echo eve::0:0::/root:/bin/sh"});
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_NE(r.err.find("hard links"), std::string::npos) << r.err;
+  expect_secret_untouched();
+
+  write_file(shared + "/app.env", "LD_PRELOAD=/tmp/evil.so\n");
+  ASSERT_EQ(::chown((shared + "/app.env").c_str(), other.uid(), other.gid()), 0);
+  auto r2 = dk({"start", "--name", "api", "--env-file", shared + "/app.env", "--", "env"});
+  EXPECT_EQ(r2.exit_code(), 2) << describe(r2);
+  EXPECT_NE(r2.err.find("belongs to uid " + std::to_string(other.uid())), std::string::npos) << r2.err;
+}
+
+// The library's daemonize (the Daemon class, the heartbeat example) opens
+// its log the same careful way.
+TEST_F(log_security, a_daemons_log_made_first_by_another_user_in_tmp_is_refused) {
+  test_user other("e3");
+  std::string shared = tmp.file("sticky");
+  ASSERT_EQ(::mkdir(shared.c_str(), 01777), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  std::string hb_log = shared + "/hb.log";
+  write_file(hb_log, "");
+  ASSERT_EQ(::chmod(hb_log.c_str(), 0666), 0);
+  ASSERT_EQ(::chown(hb_log.c_str(), other.uid(), other.gid()), 0);
+  auto r = run_command({heartbeat_path, "--pidfile", tmp.file("hb.pid"), "--log", hb_log, "start"});
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_NE(r.err.find("belongs to uid"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(hb_log).value_or("<missing>"), "");
+}
+
+// Making the log directory goes through the same walk: a symlink the
+// service's user planted on the way makes root create nothing elsewhere.
+TEST_F(log_security, a_missing_log_dir_is_not_created_through_the_service_users_symlink) {
+  test_user svc("e4");
+  std::string victim = tmp.file("victim");
+  ASSERT_EQ(::mkdir(victim.c_str(), 0755), 0);
+  std::string srv = tmp.file("srv");
+  svc.own(srv);
+  svc.plant_symlink(victim, srv + "/logs");
+  auto r =
+      dk({"start", "--name", "web", "--user", svc.name(), "--log-dir", srv + "/logs/daemonkit", "--", "sleep", "100"});
+  EXPECT_EQ(r.exit_code(), 1) << describe(r);
+  EXPECT_FALSE(exists(victim + "/daemonkit")) << "root created a directory through the user's symlink";
+}
+
+// A relative --log-dir is the caller's, not the monitor's (which runs in /).
+TEST_F(log_security, a_relative_log_dir_is_relative_to_the_callers_directory) {
+  command_options o;
+  o.cwd = tmp.path();
+  auto r = dk({"start", "--name", "web", "--log-dir", "rel", "--", "sh", "-c", "echo here; sleep 100"}, o);
+  ASSERT_EQ(r.exit_code(), 0) << describe(r);
+  EXPECT_TRUE(wait_until([&] { return read_file(tmp.file("rel/web.log")).value_or("") == "here\n"; }, 10s));
+}
+
+// `logs` as root, after the service's user swapped its log directory for a
+// symlink to a root-only one: nothing of root's is printed.
+TEST_F(log_security, logs_does_not_print_roots_files_through_the_service_users_symlink) {
+  test_user svc("e5");
+  std::string srv = tmp.file("srv");
+  svc.own(srv);
+  svc.own(srv + "/logs");
+  start("web", {"sh", "-c", "echo mine; sleep 100"}, {"--user", svc.name(), "--log-dir", srv + "/logs"});
+  ASSERT_TRUE(wait_until([&] { return read_file(srv + "/logs/web.log").value_or("") == "mine\n"; }, 10s));
+  std::string hidden = tmp.file("hidden");
+  ASSERT_EQ(::mkdir(hidden.c_str(), 0700), 0);
+  write_file(hidden + "/web.log", "ROOT-ONLY-SECRET\n");
+  ASSERT_EQ(::rename((srv + "/logs").c_str(), (srv + "/logs.old").c_str()), 0);
+  svc.plant_symlink(hidden, srv + "/logs");
+  auto r = dk({"logs", "web"});
+  EXPECT_EQ(r.out.find("ROOT-ONLY-SECRET"), std::string::npos) << describe(r);
+  EXPECT_NE(r.exit_code(), 0) << describe(r);
+}
+
+// Rotation in a shared directory renames and removes only its own files.
+TEST_F(log_security, rotation_in_a_shared_dir_leaves_other_users_files_alone) {
+  test_user other("e6");
+  std::string shared = tmp.file("sticky");
+  ASSERT_EQ(::mkdir(shared.c_str(), 01777), 0);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+  write_file(shared + "/web.log.1", "theirs\n");
+  ASSERT_EQ(::chown((shared + "/web.log.1").c_str(), other.uid(), other.gid()), 0);
+  std::string script =
+      "i=0; while [ $i -lt 100 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; "
+      "sleep 100";
+  start("web", {"sh", "-c", script}, {"--log-dir", shared, "--log-max-size", "1k", "--log-keep", "2"});
+  ASSERT_TRUE(wait_until(
+      [&] { return read_file(shared + "/web.log").value_or("").find("line-99-") != std::string::npos; }, 10s));
+  EXPECT_EQ(read_file(shared + "/web.log.1").value_or("<missing>"), "theirs\n");
+  EXPECT_FALSE(exists(shared + "/web.log.2"));
+}
+
+}  // namespace
+}  // namespace dk_fault

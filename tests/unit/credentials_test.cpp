@@ -76,9 +76,13 @@ TEST(resolve_credentials, an_explicit_group_replaces_the_primary_group) {
   EXPECT_EQ(c->gid, 12345u);
 }
 
-TEST(resolve_credentials, a_bare_uid_without_an_entry_is_allowed) {
+TEST(resolve_credentials, a_bare_uid_without_an_entry_needs_an_explicit_group) {
   ASSERT_EQ(::getpwuid(54321), nullptr);
   auto c = daemonkit::resolve_credentials("54321");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.err().code, errc::invalid_argument);
+  EXPECT_NE(c.err().message().find("54321:GROUP"), std::string::npos) << c.err().message();
+  c = daemonkit::resolve_credentials("54321", "54321");
   ASSERT_TRUE(c) << c.err().message();
   EXPECT_EQ(c->uid, 54321u);
   EXPECT_EQ(c->gid, 54321u);
