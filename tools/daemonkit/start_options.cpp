@@ -77,13 +77,6 @@ bool parse_int(const std::string& s, T& out) {
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
-std::string absolute(const std::string& p) {
-  if (p.empty() || p[0] == '/') return p;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
-  return std::string(cwd) + "/" + p;
-}
-
 }  // namespace
 
 daemonkit::result<start_request> make_start_request(const start_args& a, std::vector<std::string> remaining,
@@ -120,9 +113,9 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
   };
 
   // Output.
-  c.log_file = absolute(a.log_file);
-  c.stdout_file = absolute(a.stdout_file);
-  c.stderr_file = absolute(a.stderr_file);
+  c.log_file = absolute_path(a.log_file);
+  c.stdout_file = absolute_path(a.stdout_file);
+  c.stderr_file = absolute_path(a.stderr_file);
   req.explicit_log = !a.log_file.empty() || !a.stdout_file.empty() || !a.stderr_file.empty();
   c.passthrough = foreground && !req.explicit_log;
   if (!a.log_max_size.empty()) {
@@ -170,7 +163,7 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
   if (c.respawn.max_delay < c.respawn.initial_delay) c.respawn.initial_delay = c.respawn.max_delay;
 
   // Process settings.
-  c.working_directory = absolute(a.chdir);
+  c.working_directory = absolute_path(a.chdir);
   auto um = daemonkit::parse_umask(a.umask);
   if (!um) return bad("--umask", um.err().message());
   c.umask = static_cast<int>(*um);
@@ -185,7 +178,7 @@ daemonkit::result<start_request> make_start_request(const start_args& a, std::ve
     c.user = a.user;
     identity = std::move(*creds);
   }
-  c.chroot = absolute(a.chroot);
+  c.chroot = absolute_path(a.chroot);
   if (!a.nice.empty() && (!parse_int(a.nice, c.nice) || c.nice < -40 || c.nice > 40)) {
     return bad("--nice", "invalid value '" + a.nice + "'");
   }
