@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include <unordered_set>
@@ -79,22 +80,37 @@ tree_signal_report signal_descendants(pid_t ancestor, int sig, const std::vector
   }
   size_t next = 0;
   while (next < found.size()) {
+    // Fds for the second walk (directories and files of /proc), held while
+    // the batch's pidfds take what the fd limit allows.
+    constexpr size_t walk_fds = 8;
+    std::vector<unique_fd> reserve;
+    while (reserve.size() < walk_fds) {
+      unique_fd fd(sys::open("/dev/null", O_RDONLY));
+      if (!fd) break;
+      reserve.push_back(std::move(fd));
+    }
     std::vector<process> batch;
-    for (; next < found.size(); ++next) {
+    while (next < found.size()) {
       auto p = process::open(found[next]);
-      if (p) {
-        // A readable pidfd is a process that already exited (a zombie not
-        // reaped yet): nothing to signal, and not a live member. Cheaper
-        // than reading its /proc/PID/stat.
-        if (!p->exited()) batch.push_back(std::move(*p));
+      if (!p) {
+        const auto& code = p.err().code;
+        if (code == std::errc::too_many_files_open || code == std::errc::too_many_files_open_in_system) {
+          if (!batch.empty()) break;  // signal this batch, close it, go on with the rest
+          if (!reserve.empty()) {
+            reserve.pop_back();  // no room for even one: the walk makes do with less
+            continue;
+          }
+        }
+        ++next;  // gone (ESRCH), or cannot be pinned: not signalled
         continue;
       }
-      // Out of fds: signal this batch, close it, go on with the rest.
-      const auto& code = p.err().code;
-      bool out_of_fds = code == std::errc::too_many_files_open || code == std::errc::too_many_files_open_in_system;
-      if (out_of_fds && !batch.empty()) break;
-      // Otherwise it is gone (ESRCH), or cannot be pinned: not signalled.
+      ++next;
+      // A readable pidfd is a process that already exited (a zombie not
+      // reaped yet): nothing to signal, and not a live member. Cheaper than
+      // reading its /proc/PID/stat.
+      if (!p->exited()) batch.push_back(std::move(*p));
     }
+    reserve.clear();
     if (batch.empty()) continue;
     auto members = list_descendants(ancestor);
     std::unordered_set<pid_t> confirmed(members.begin(), members.end());

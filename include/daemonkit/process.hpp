@@ -63,8 +63,10 @@ struct tree_signal_report {
 // while its process lives; if it died, the signal finds ESRCH and nobody),
 // so a pid recycled by a stranger between the walks is never hit. When the
 // fd limit is reached, the members are taken in batches (one more walk per
-// batch). Processes forked during the sweep are not signalled by it: call
-// again. Never signals pid <= 1. Fork safety: not async-signal-safe.
+// batch, with a few fds kept back for it). A process forked during the
+// sweep, or moved in the tree (reparented to a subreaper ancestor as its
+// parent dies) while a walk reads it, may be missed: sweep again until a
+// sweep finds no live member. Never signals pid <= 1. Not async-signal-safe.
 tree_signal_report signal_descendants(pid_t ancestor, int sig, const std::vector<pid_t>& spare = {});
 
 }  // namespace daemonkit
