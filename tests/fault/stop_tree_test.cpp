@@ -67,25 +67,12 @@ TEST_F(stop_tree, a_forking_term_ignorer_leaves_no_process_behind) {
   EXPECT_EQ(state("bomb")["remaining"], "0");
 }
 
-// What killing n processes costs this machine's kernel, by itself (fork n
-// children that pause, SIGKILL them all, reap them all): the floor under
-// any stop, measured in the same run.
+// What killing n processes costs this machine's kernel, by itself (the
+// test child's kill-cost mode: fork n children that pause, SIGKILL them
+// all, reap them all): the floor under any stop, measured in the same run.
 milliseconds kernel_kill_cost(int n) {
-  std::vector<pid_t> kids;
-  for (int i = 0; i < n; ++i) {
-    pid_t p = ::fork();
-    if (p < 0) break;
-    if (p == 0) {
-      for (;;) ::pause();
-    }
-    kids.push_back(p);
-  }
-  auto t0 = steady::now();
-  for (pid_t p : kids) ::kill(p, SIGKILL);
-  for (pid_t p : kids) {
-    while (::waitpid(p, nullptr, 0) < 0 && errno == EINTR) {}
-  }
-  return std::chrono::duration_cast<milliseconds>(steady::now() - t0);
+  auto r = run_command({test_child_path, "kill-cost", std::to_string(n)}, {}, 120s);
+  return milliseconds(static_cast<long>(std::atof(r.out.c_str()) * 1000));
 }
 
 // Item 5: signal_tree walked the tree once per pid (O(N^2): 1,000 processes

@@ -25,6 +25,8 @@
 //                            the chains' pids keep moving (bound it: --rlimit nproc=N --user)
 //   fork-many N              ignore SIGTERM, fork N children that pause (ignoring SIGTERM too),
 //                            write "ready\n" once all exist, pause
+//   kill-cost N              fork N children that pause, SIGKILL and reap them all, print the
+//                            seconds that took (the kernel's own cost, a baseline for benchmarks)
 //   setuid-ignore-term       setresuid(0, 0, 0) (installed setuid root: a process the user who
 //                            started it may no longer signal), ignore SIGTERM, write "ready\n", pause
 //   spew-lines N             write "line I\n" for I in 1..N
@@ -48,6 +50,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -399,6 +402,27 @@ int fork_many(long n) {
   pause_forever();
 }
 
+int kill_cost(long n) {
+  std::vector<pid_t> kids;
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = ::fork();
+    if (pid < 0) return 1;
+    if (pid == 0) pause_forever();
+    kids.push_back(pid);
+  }
+  struct timespec t0 {
+  }, t1{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (pid_t pid : kids) ::kill(pid, SIGKILL);
+  for (pid_t pid : kids) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+  }
+  ::clock_gettime(CLOCK_MONOTONIC, &t1);
+  std::printf("%.3f\n",
+              static_cast<double>(t1.tv_sec - t0.tv_sec) + static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  return 0;
+}
+
 int setuid_ignore_term() {
   if (::setresuid(0, 0, 0) != 0) {
     std::fprintf(stderr, "dk_test_child: setresuid(0, 0, 0): %s (not installed setuid root?)\n", std::strerror(errno));
@@ -448,6 +472,7 @@ int main(int argc, char** argv) {
   if (mode == "fork-chains" && parse_int(a1, n) && n >= 0) return fork_chains(n);
   if (mode == "fork-many" && parse_int(a1, n) && n >= 0) return fork_many(n);
   if (mode == "setuid-ignore-term") return setuid_ignore_term();
+  if (mode == "kill-cost" && parse_int(a1, n) && n >= 0) return kill_cost(n);
   if (mode == "spew-lines" && parse_int(a1, n) && n >= 0) return spew_lines(n);
   if (mode == "fork-grandchild") return fork_grandchild(a1 != nullptr ? a1 : "3600");
   if (mode == "stderr" && a1 != nullptr) {
