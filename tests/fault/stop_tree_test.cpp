@@ -108,9 +108,14 @@ TEST_F(stop_tree, ten_thousand_term_ignoring_processes_stop_in_linear_time) {
   EXPECT_TRUE(left.empty()) << left.size() << " processes survived stop, e.g.:\n" << first_of(left);
   RecordProperty("stop_ms", static_cast<int>(took.count()));
   RecordProperty("kernel_kill_floor_ms", static_cast<int>(floor.count()));
-  EXPECT_LE(took - 1s, allowed) << "stop of " << n << " processes took " << took.count()
-                                << " ms with a 1s stop timeout; the kernel alone needs about " << floor.count()
-                                << " ms to kill them";
+  // Under ASan the monitor's own work (the walks) is several times slower
+  // while the kernel's is not: the bound says nothing there. The stop must
+  // still end with nothing left, within stop's own deadline (checked above).
+  if (!under_asan) {
+    EXPECT_LE(took - 1s, allowed) << "stop of " << n << " processes took " << took.count()
+                                  << " ms with a 1s stop timeout; the kernel alone needs about " << floor.count()
+                                  << " ms to kill them";
+  }
 }
 
 // A directory on a file system that honours setuid bits, or "" if /tmp's

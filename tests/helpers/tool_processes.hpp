@@ -20,6 +20,20 @@ namespace dk_test {
 
 inline const char* const tool_path = DK_TOOL;
 
+// True when built under AddressSanitizer: its quarantine keeps freed memory
+// (RSS grows without a leak) and its checks slow user code, not the kernel's.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool under_asan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool under_asan = true;
+#else
+inline constexpr bool under_asan = false;
+#endif
+#else
+inline constexpr bool under_asan = false;
+#endif
+
 // ---------------------------------------------------------------------------
 // Processes
 
