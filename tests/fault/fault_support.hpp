@@ -144,7 +144,8 @@ class test_user {
   test_user& operator=(const test_user&) = delete;
   ~test_user() {
     run_command({"/usr/bin/pkill", "-KILL", "-u", name_});
-    run_command({"/usr/sbin/userdel", name_});
+    // -f: the user's processes may still be exiting after the KILL.
+    run_command({"/usr/sbin/userdel", "-f", name_});
   }
   const std::string& name() const { return name_; }
   uid_t uid() const { return uid_; }
