@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // log_file throughput, as ratios against a baseline measured in the same run.
 //
 // Baseline: the naive logger, one write() per chunk as read from the pipe

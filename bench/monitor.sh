@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Benchmarks of the daemonkit monitor, each reported against a baseline
 # measured in the same run on the same machine (never a timed assertion):
 #   idle wakeups   context switches of a monitor over an idle period (target 0)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # How long `daemonkit stop` takes for a service of N processes that ignore
 # SIGTERM (so every stop ends in the KILL phase), against a baseline measured
 # in the same run: the kernel alone killing and reaping N processes (fork N

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # DAEMONKIT_FUZZ=ON: build the libFuzzer targets in tests/fuzz (clang only).
 #
 # Everything of ours (the library included) is compiled with

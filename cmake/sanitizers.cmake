@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # DAEMONKIT_SANITIZE=address,undefined | thread : applied to every target.
 #
 # One command each (see CMakePresets.json and scripts/check-sanitizers.sh):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds everything with clang under AddressSanitizer + UndefinedBehaviorSanitizer
 # into build-asan/ and runs the whole ctest suite there. Any ASan report, any
 # leak (LeakSanitizer, detect_leaks=1) and any UBSan report fails the test that

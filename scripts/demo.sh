@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's demo: builds, starts the heartbeat daemon, shows its status and
 # log lines, reloads it, stops it.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined)
 # into build-fuzz/ and runs each for SECONDS (default 30) on a scratch copy of
 # its seed corpus, tests/fuzz/corpus/NAME/ (with tests/fuzz/NAME.dict as its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what daemonkit needs to build and test on Debian 12, if missing.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
@@ -7,8 +8,13 @@ packages=(
   cmake ninja-build g++ make pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14 cppcheck
+  scdoc groff-base  # the man pages (cmake/man.cmake) and their check (scripts/check-man.sh)
+  clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14 cppcheck doxygen
   procps util-linux
+  # systemd-analyze and systemd's own loader read the units `daemonkit unit`
+  # prints; yamllint checks examples/deploy's Kubernetes manifest.
+  systemd yamllint
+  bash-completion zsh fish  # the shells whose completion tests/cli/cli_completion_test.cpp drives
 )
 
 missing=()

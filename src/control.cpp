@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/control.hpp"
 
 #include "daemonkit/pidfile.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/credentials.hpp"
 
 #include <charconv>
@@ -19,7 +20,7 @@ bool parse_id(std::string_view s, unsigned& out) {
 constexpr unsigned unchanged_id = static_cast<unsigned>(-1);
 }  // namespace
 
-result<std::pair<std::string, std::string>> parse_user_spec(std::string_view spec) {
+result<user_spec> parse_user_spec(std::string_view spec) {
   auto bad = [&] {
     return make_error(errc::invalid_argument, "invalid user '" + std::string(spec) + "' (expected USER or USER:GROUP)");
   };
@@ -31,7 +32,11 @@ result<std::pair<std::string, std::string>> parse_user_spec(std::string_view spe
   for (char c : spec) {
     if (c == '\0' || c == '\n' || c == '/') return bad();
   }
-  return std::pair{std::string(user), std::string(group)};
+  return user_spec{std::string(user), std::string(group)};
+}
+
+std::string format_user_spec(const user_spec& spec) {
+  return spec.group.empty() ? spec.user : spec.user + ":" + spec.group;
 }
 
 result<credentials> resolve_credentials(const std::string& user, const std::string& group) {

@@ -1,57 +1,84 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/daemon.hpp"
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <exception>
 #include <poll.h>
 
 #include "daemonkit/control.hpp"
 #include "daemonkit/notify.hpp"
+#include "sys/sys.hpp"
 
 namespace daemonkit {
 
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
-volatile std::sig_atomic_t g_reload = 0;
+// Set by the handlers, read by the daemon's code in any thread: lock-free
+// atomics are the one shared state a signal handler may touch.
+std::atomic<int> g_stop{0};
+std::atomic<int> g_reload{0};
+// The eventfd the handlers wake; -1 when no Daemon is serving.
+std::atomic<int> g_events_fd{-1};
+static_assert(std::atomic<int>::is_always_lock_free);
 pidfile* g_pidfile = nullptr;  // released by atexit() if the daemon calls exit()
 
-// The only work a handler does: set a flag. The daemon's code acts on it.
-extern "C" void on_signal(int sig) {
-  if (sig == SIGHUP) g_reload = 1;
-  else g_stop = 1;
+// Internal linkage, C++ language linkage: a user's own `on_signal` or
+// `release_at_exit` (of either linkage) is another function. An extern "C"
+// function keeps its global symbol even in an unnamed namespace with g++, so
+// a program defining the same name failed to link against the static library
+// and silently replaced this handler with the shared one.
+//
+// The only work a handler does: set a flag and wake events_fd(). The daemon's
+// code acts on it.
+void on_control_signal(int sig) {
+  if (sig == SIGHUP) g_reload.store(1);
+  else g_stop.store(1);
+  const int fd = g_events_fd.load();
+  if (fd >= 0) sys::eventfd_wake(fd);
 }
 
-extern "C" void release_at_exit() {
+void release_pidfile_at_exit() {
   if (g_pidfile != nullptr) g_pidfile->release();
 }
 
 void install_handlers() {
   struct sigaction sa {};
-  sa.sa_handler = on_signal;
+  sa.sa_handler = on_control_signal;
   sigemptyset(&sa.sa_mask);
+  // A stop interrupts blocking calls (EINTR), so `while (!stop_requested())
+  // accept(...)` wakes up; a reload does not (SA_RESTART), so it never breaks
+  // a blocking write or read the program did not expect to fail.
+  sa.sa_flags = 0;
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  ::sigaction(SIGHUP, &sa, nullptr);
   static bool registered = false;
   if (!registered) {
-    std::atexit(release_at_exit);
+    std::atexit(release_pidfile_at_exit);
     registered = true;
   }
-}
-
-sigset_t control_signals() {
-  sigset_t s;
-  sigemptyset(&s);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&s, sig);
-  return s;
 }
 
 std::string basename_of(const char* argv0) {
   std::string s = argv0 != nullptr ? argv0 : "daemon";
   auto slash = s.rfind('/');
   return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
+// The message of the exception being handled.
+std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
 }
 
 }  // namespace
@@ -65,6 +92,9 @@ Daemon::Daemon(std::string pidfile_path, std::string stdin_path, std::string std
 
 Daemon::~Daemon() {
   if (g_pidfile == &held_) g_pidfile = nullptr;
+  // A handler that loaded the fd before serve() cleared it wrote to it long
+  // before now: events_ outlives serve() for exactly that reason.
+  if (events_ && g_events_fd.load() == events_.get()) g_events_fd.store(-1);
 }
 
 void Daemon::say(const std::string& text) const { std::printf("%s: %s\n", name_.c_str(), text.c_str()); }
@@ -128,32 +158,68 @@ int Daemon::start() {
 
 int Daemon::serve(daemonized* d) {
   g_pidfile = held_.owned() ? &held_ : nullptr;
-  g_stop = 0;
-  g_reload = 0;
+  g_stop.store(0);
+  g_reload.store(0);
+  launch_ = d;
+  ready_reported_ = false;
+  reload_failed_ = false;
+  // Whatever way serve() ends, the handlers stop waking events_ (which stays
+  // open until the destructor, see there) and the handshake is forgotten.
+  struct end_of_serving {
+    Daemon& self;
+    ~end_of_serving() {
+      g_events_fd.store(-1);
+      self.launch_ = nullptr;
+    }
+  } serving{*this};
+  // Before readiness, a failure is start's answer; in `run`, a message.
+  auto fail_start = [&](const std::string& why) {
+    if (d != nullptr) d->fail(why);
+    else complain(why);
+  };
+  events_.reset(sys::eventfd());
+  if (!events_) {
+    fail_start("cannot create the events fd: " + sys::errno_text(errno));
+    return 1;
+  }
+  g_events_fd.store(events_.get());
   install_handlers();
   try {
     setup();
   } catch (const std::exception& e) {
-    if (d != nullptr) d->fail(e.what());
-    else complain(e.what());
+    fail_start(e.what());
     return 1;
   }
-  if (d != nullptr) {
-    (void)d->ready();
-  } else {
-    (void)notify_ready();
-  }
+  if (readiness_ == ready_policy::after_setup) report_ready();
   int code = 0;
   try {
     run();
   } catch (const std::exception& e) {
-    complain(e.what());
+    if (ready_reported_) complain(e.what());
+    else fail_start(e.what());
     code = 1;
+  }
+  if (!ready_reported_ && code == 0) {
+    // A late start that never got ready failed, unless it was told to stop
+    // (then only start's launcher has something to say).
+    if (!stop_requested()) {
+      fail_start("run() returned before reporting ready");
+      code = 1;
+    } else if (d != nullptr) {
+      d->fail("stopped before it was ready");
+    }
   }
   (void)notify_stopping();
   std::fflush(nullptr);
   held_.release();
   return code;
+}
+
+void Daemon::report_ready() {
+  if (ready_reported_) return;
+  ready_reported_ = true;
+  if (launch_ != nullptr) (void)launch_->ready();
+  else (void)notify_ready();
 }
 
 int Daemon::run_foreground() {
@@ -208,43 +274,60 @@ int Daemon::reload() {
   return 0;
 }
 
-bool Daemon::stop_requested() const noexcept { return g_stop != 0; }
-void Daemon::request_stop() noexcept { g_stop = 1; }
+bool Daemon::stop_requested() const noexcept { return g_stop.load() != 0; }
+
+void Daemon::request_stop() noexcept {
+  g_stop.store(1);
+  const int fd = g_events_fd.load();
+  if (fd >= 0) sys::eventfd_wake(fd);
+}
+
+bool Daemon::handle_events() {
+  // Drained first, the flags read after: a request arriving in between
+  // leaves the fd readable for the next poll, so none is lost.
+  if (events_) sys::eventfd_drain(events_.get());
+  if (stop_requested()) return false;
+  if (g_reload.exchange(0) != 0) reload_now();
+  return !stop_requested();
+}
+
+void Daemon::reload_now() {
+  // RELOADING=1 ... READY=1 only once ready: a READY=1 from a reload during
+  // a late start would tell the supervisor the daemon was ready.
+  if (ready_reported_) (void)notify_reloading();
+  std::string failure;
+  try {
+    on_reload();
+  } catch (...) {
+    failure = "reload failed: " + current_exception_text();
+  }
+  // One line each, in the log and on the notify socket (where a newline
+  // would start another assignment).
+  for (char& c : failure) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::string state;
+  if (!failure.empty()) {
+    complain(failure);
+    state = "STATUS=" + failure;
+  } else if (reload_failed_) {
+    state = "STATUS=";  // the failure of the reload before is over
+  }
+  reload_failed_ = !failure.empty();
+  if (ready_reported_) state += state.empty() ? "READY=1" : "\nREADY=1";
+  if (!state.empty()) (void)notify(state);
+}
 
 bool Daemon::wait_for(std::chrono::milliseconds d) {
-  using clock = std::chrono::steady_clock;
-  const auto until = clock::now() + d;
-  const sigset_t ctl = control_signals();
+  // Beyond a century is "forever" (and would overflow the clock arithmetic).
+  const auto until = d > std::chrono::hours(24 * 365 * 100) ? sys::deadline::never() : sys::deadline::after(d);
   for (;;) {
-    // Block the control signals only while checking the flags; ppoll then
-    // unblocks them atomically for the wait, so a signal that arrives between
-    // the check and the wait still interrupts it (no lost wakeup), and the
-    // mask is empty whenever the daemon is not inside this function.
-    sigset_t old;
-    ::sigprocmask(SIG_BLOCK, &ctl, &old);
-    if (g_reload != 0) {
-      g_reload = 0;
-      ::sigprocmask(SIG_SETMASK, &old, nullptr);
-      (void)notify_reloading();
-      on_reload();
-      (void)notify("READY=1");
-      continue;
-    }
-    if (g_stop != 0) {
-      ::sigprocmask(SIG_SETMASK, &old, nullptr);
-      return true;
-    }
-    auto left = until - clock::now();
-    if (left <= clock::duration::zero()) {
-      ::sigprocmask(SIG_SETMASK, &old, nullptr);
-      return false;
-    }
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    struct timespec ts {
-      static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)
-    };
-    ::ppoll(nullptr, 0, &ts, &old);
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (!handle_events()) return true;
+    if (until.passed()) return false;
+    // Without events_ (not serving) this only waits out the time. A poll
+    // error (ENOMEM) goes round again: bounded by the deadline.
+    pollfd p{events_.get(), POLLIN, 0};
+    (void)sys::poll(&p, 1, until);
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/daemonize.hpp"
 
 #include <algorithm>
@@ -16,8 +17,9 @@
 #include <utility>
 
 #include "daemonkit/credentials.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
 #include "daemonkit/notify.hpp"
-#include "daemonkit/trusted_path.hpp"
+#include "daemonkit/spawn.hpp"
 #include "sys/child_steps.hpp"
 #include "sys/sys.hpp"
 
@@ -189,8 +191,7 @@ result<void> prepare(const daemonize_options& o, plan& p) {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (o.environment == env_policy::keep || env_kept_when_clean(*e)) p.env.emplace_back(*e);
   }
-  if (o.environment == env_policy::clean)
-    set_var(p.env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (o.environment == env_policy::clean) set_var(p.env, "PATH=" + std::string(default_path));
   if (p.identity.change) {
     set_var(p.env, "HOME=" + p.creds.home);
     set_var(p.env, "USER=" + p.creds.name);
@@ -260,6 +261,13 @@ daemonized& daemonized::operator=(daemonized&& o) noexcept {
 }
 
 daemonized::~daemonized() { restore_parent_state(); }
+
+daemonized daemonized::resume(unique_fd ready_pipe) {
+  daemonized d;
+  d.role_ = role::daemon;
+  d.pipe_ = std::move(ready_pipe);
+  return d;
+}
 
 void daemonized::restore_parent_state() noexcept {
   if (restore_subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, subreaper_was_set_ ? 1 : 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/env_file.hpp"
 
 #include <cstring>
@@ -5,7 +6,7 @@
 #include <sys/stat.h>
 #include <unordered_map>
 
-#include "daemonkit/trusted_path.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
 #include "daemonkit/unique_fd.hpp"
 #include "sys/sys.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/exit_status.hpp"
 
 #include <sys/wait.h>

@@ -1,4 +1,5 @@
-#include "daemonkit/file_io.hpp"
+// SPDX-License-Identifier: MIT
+#include "daemonkit/detail/file_io.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -32,8 +33,40 @@ result<void> write_file_atomic(const std::string& path, std::string_view content
   return {};
 }
 
+result<void> write_file_atomic_at(int dir_fd, const std::string& dir_path, const std::string& name,
+                                  std::string_view content, mode_t mode) {
+  const std::string path = dir_path + "/" + name;
+  const std::string tmp = "." + name + ".tmp";
+  // As in write_file_atomic: a fresh file, never one planted under that name.
+  ::unlinkat(dir_fd, tmp.c_str(), 0);
+  unique_fd fd(sys::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode));
+  if (!fd) return system_error("cannot write " + dir_path + "/" + tmp);
+  // The umask must not narrow what the caller asked for (a unit file is
+  // read by others).
+  if (::fchmod(fd.get(), mode) != 0 || sys::write_all(fd.get(), content.data(), content.size()) < 0 ||
+      sys::fsync(fd.get()) != 0) {
+    int err = errno;
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    return system_error("cannot write " + dir_path + "/" + tmp, err);
+  }
+  fd.reset();
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) {
+    int err = errno;
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    return system_error("cannot write " + path, err);
+  }
+  if (sys::fsync(dir_fd) != 0) return system_error("cannot sync " + dir_path);
+  return {};
+}
+
 result<std::optional<std::string>> read_small_file(const std::string& path, std::size_t max_size) {
-  unique_fd fd(sys::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  return read_small_file_at(AT_FDCWD, "", path, max_size);
+}
+
+result<std::optional<std::string>> read_small_file_at(int dir_fd, const std::string& dir_path, const std::string& name,
+                                                      std::size_t max_size) {
+  const std::string path = dir_path.empty() ? name : dir_path + "/" + name;
+  unique_fd fd(sys::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
   if (!fd) {
     if (errno == ENOENT) return std::optional<std::string>{};
     if (errno == ELOOP) return make_error(errc::invalid_argument, path + " is a symbolic link; refusing to read it");

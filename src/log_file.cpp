@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/log_file.hpp"
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemonkit/trusted_path.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
 #include "sys/sys.hpp"
 
 namespace daemonkit {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/notify.hpp"
 
 #include <cstdlib>

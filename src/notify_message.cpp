@@ -1,4 +1,5 @@
-#include "daemonkit/notify_message.hpp"
+// SPDX-License-Identifier: MIT
+#include "daemonkit/detail/notify_message.hpp"
 
 #include <charconv>
 

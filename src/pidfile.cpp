@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/pidfile.hpp"
 
 #include <algorithm>
@@ -113,6 +114,21 @@ pidfile& pidfile::operator=(pidfile&& o) noexcept {
 }
 
 pidfile::~pidfile() { release(); }
+
+result<pidfile> pidfile::adopt(unique_fd fd, std::string path) {
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !same_file(fd.get(), path)) {
+    return make_error(errc::invalid_argument, "cannot take up pidfile " + path + ": not the file held");
+  }
+  // Ours already (a no-op), or free (ours now); another holder's refuses.
+  if (!try_lock(fd.get()))
+    return make_error(errc::already_running, "cannot take up pidfile " + path + ": locked by another process");
+  pidfile p;
+  p.path_ = std::move(path);
+  p.fd_ = std::move(fd);
+  p.owner_ = ::getpid();
+  return p;
+}
 
 result<pidfile> pidfile::acquire(const std::string& path, pid_t pid) {
   if (path.empty()) return make_error(errc::invalid_argument, "pidfile path is empty");

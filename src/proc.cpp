@@ -1,4 +1,5 @@
-#include "daemonkit/proc.hpp"
+// SPDX-License-Identifier: MIT
+#include "daemonkit/detail/proc.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -212,6 +213,14 @@ double uptime_seconds_of(const proc_stat& st) {
   double now = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
   double started = static_cast<double>(st.start_ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   return now - started;
+}
+
+std::uint64_t boot_clock_ticks() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  const auto hz = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  // Rounded down, as the kernel rounds a process's start time.
+  return static_cast<std::uint64_t>(ts.tv_sec) * hz + static_cast<std::uint64_t>(ts.tv_nsec) / (1'000'000'000 / hz);
 }
 
 }  // namespace daemonkit

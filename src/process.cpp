@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/process.hpp"
 
 #include <algorithm>
@@ -7,7 +8,7 @@
 #include <unistd.h>
 #include <unordered_set>
 
-#include "daemonkit/proc.hpp"
+#include "daemonkit/detail/proc.hpp"
 #include "daemonkit/signal_name.hpp"
 #include "sys/sys.hpp"
 
@@ -15,6 +16,13 @@ namespace daemonkit {
 
 result<process> process::open(pid_t pid) {
   if (pid <= 1) return make_error(errc::invalid_argument, "refusing to act on pid " + std::to_string(pid));
+  unique_fd fd(sys::pidfd_open(pid));
+  if (!fd) return system_error("cannot open process " + std::to_string(pid));
+  return process(pid, std::move(fd));
+}
+
+result<process> process::open_monitor(pid_t pid) {
+  if (pid != 1) return open(pid);
   unique_fd fd(sys::pidfd_open(pid));
   if (!fd) return system_error("cannot open process " + std::to_string(pid));
   return process(pid, std::move(fd));
@@ -74,9 +82,13 @@ result<std::optional<exit_status>> process::try_reap() const {
 
 tree_signal_report signal_descendants(pid_t ancestor, int sig, const std::vector<pid_t>& spare) {
   tree_signal_report rep;
+  // Sorted: the spared may be thousands (the members a previous sweep
+  // already reached), and a lookup each must stay cheap.
+  std::vector<pid_t> spared(spare);
+  std::sort(spared.begin(), spared.end());
   std::vector<pid_t> found;
   for (pid_t p : list_descendants(ancestor)) {
-    if (p > 1 && std::find(spare.begin(), spare.end(), p) == spare.end()) found.push_back(p);
+    if (p > 1 && !std::binary_search(spared.begin(), spared.end(), p)) found.push_back(p);
   }
   size_t next = 0;
   while (next < found.size()) {

@@ -1,7 +1,13 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/result.hpp"
 
+#include "daemonkit/export.hpp"
 #include "sys/sys.hpp"
 
+// result.hpp gives its namespace default visibility, which clang does not
+// carry from a free function's declaration to a definition made outside such
+// a namespace block (export.hpp): so these are defined inside one.
+DAEMONKIT_API_BEGIN
 namespace daemonkit {
 
 namespace {
@@ -48,4 +54,13 @@ error system_error(std::string context, int err) {
 
 error make_error(errc e, std::string context) { return error{make_error_code(e), std::move(context)}; }
 
+bad_result_access::bad_result_access(const error& e) : std::runtime_error(e.message()), code_(e.code), step_(e.step) {}
+
+// Out of line: the class's vtable and type_info live in the library, once,
+// so a catch in the program matches what the library threw.
+bad_result_access::~bad_result_access() = default;
+
+void detail::throw_bad_result_access(const error& e) { throw bad_result_access(e); }
+
 }  // namespace daemonkit
+DAEMONKIT_API_END

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/service_state.hpp"
 
 #include <array>
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemonkit/file_io.hpp"
+#include "daemonkit/detail/file_io.hpp"
 #include "daemonkit/text_escape.hpp"
 
 namespace daemonkit {
@@ -22,16 +23,15 @@ constexpr std::string_view cut_mark = "\xe2\x80\xa6";
 // widest numbers (about 300 bytes) they add up to under 7 KiB, so the file
 // stays under max_state_file_size whatever the service sends or runs.
 constexpr std::size_t max_name_escaped = 256;
-constexpr std::size_t max_state_escaped = 64;
 constexpr std::size_t max_last_exit_escaped = 256;
 constexpr std::size_t max_status_text_escaped = 2 * max_status_text_size;
 constexpr std::size_t max_command_escaped = 4096;
-static_assert(max_name_escaped + max_state_escaped + max_last_exit_escaped + max_status_text_escaped +
-                      max_command_escaped + 512 <=
+static_assert(max_name_escaped + max_last_exit_escaped + max_status_text_escaped + max_command_escaped + 512 <=
                   max_state_file_size,
               "the fields must fit in a state file");
 
-// The keys format_service_state writes, in order; a "format=2" file has all.
+// The keys every "format=2" file has (format_service_state writes these and
+// keys added later, which a format-2 file may lack).
 constexpr std::array<std::string_view, 13> all_keys{
     "name",     "state",     "monitor_pid",    "pid",         "pid_start_ticks", "started_at", "monitor_started_at",
     "restarts", "last_exit", "last_exit_code", "status_text", "command",         "remaining"};
@@ -92,7 +92,6 @@ bool to_num(std::string_view s, T& out) {
 service_state bound_service_state(service_state s) {
   constexpr std::size_t any = static_cast<std::size_t>(-1);
   cut(s.name, any, max_name_escaped);
-  cut(s.state, any, max_state_escaped);
   cut(s.last_exit, any, max_last_exit_escaped);
   cut(s.status_text, max_status_text_size, max_status_text_escaped);
   cut(s.command, any, max_command_escaped);
@@ -111,8 +110,14 @@ std::string format_service_state(const service_state& unbounded) {
   // First, so that a file cut short anywhere still says what it should hold.
   kv("format", "2");
   kv("name", s.name);
-  kv("state", s.state);
+  kv("state", to_string(s.phase));
   kv("monitor_pid", std::to_string(s.monitor_pid));
+  // Not format-2 keys, but written before those that follow them: a file
+  // cut short after them still lacks one of those.
+  kv("keeper_pid", std::to_string(s.keeper_pid));
+  kv("escalated", s.escalated ? "1" : "0");
+  kv("health", to_string(s.health));
+  kv("written_ticks", std::to_string(s.written_ticks));
   kv("pid", std::to_string(s.pid));
   kv("pid_start_ticks", std::to_string(s.pid_start_ticks));
   kv("started_at", std::to_string(s.started_at));
@@ -158,8 +163,10 @@ result<service_state> parse_service_state(std::string_view text) {
       have_format = ok;
     } else if (k == "name") s.name = unescape(v);
     else if (k == "state") {
-      s.state = unescape(v);
-      have_state = true;
+      auto p = parse_service_phase(unescape(v));
+      ok = p.has_value();
+      if (ok) s.phase = *p;
+      have_state = ok;
     } else if (k == "monitor_pid") ok = to_num(v, s.monitor_pid) && s.monitor_pid >= 0;
     else if (k == "pid") ok = to_num(v, s.pid) && s.pid >= 0;
     else if (k == "pid_start_ticks") ok = to_num(v, s.pid_start_ticks);
@@ -171,6 +178,16 @@ result<service_state> parse_service_state(std::string_view text) {
     else if (k == "status_text") s.status_text = unescape(v);
     else if (k == "command") s.command = unescape(v);
     else if (k == "remaining") ok = to_num(v, s.remaining);
+    else if (k == "written_ticks") ok = to_num(v, s.written_ticks);
+    else if (k == "keeper_pid") ok = to_num(v, s.keeper_pid) && s.keeper_pid >= 0;
+    else if (k == "health") {
+      auto h = parse_service_health(v);
+      ok = h.has_value();
+      if (ok) s.health = *h;
+    } else if (k == "escalated") {
+      ok = v == "0" || v == "1";
+      s.escalated = v == "1";
+    }
     // Unknown keys are skipped: newer monitors may add some.
     if (!ok) return bad("bad value for " + std::string(k));
   }
@@ -180,7 +197,9 @@ result<service_state> parse_service_state(std::string_view text) {
     }
   }
   if (!have_state) return bad("no state");
-  if (s.pid == 1 || s.monitor_pid == 1) return bad("pid 1");
+  // The monitor alone may be pid 1: `daemonkit run` as the init of a PID
+  // namespace (a container), as the namespace sees it.
+  if (s.pid == 1 || s.keeper_pid == 1) return bad("pid 1");
   return s;
 }
 

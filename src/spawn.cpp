@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/spawn.hpp"
 
 #include <array>
@@ -46,6 +47,27 @@ bool parse_limit_value(std::string_view t, rlim_t& out) {
   return true;
 }
 
+std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
+
+spawn_stage public_stage(exec_stage st) noexcept {
+  switch (st) {
+    case exec_stage::none: return spawn_stage::none;
+    case exec_stage::setsid: return spawn_stage::setsid;
+    case exec_stage::process_group: return spawn_stage::process_group;
+    case exec_stage::terminal: return spawn_stage::terminal;
+    case exec_stage::stdio: return spawn_stage::stdio;
+    case exec_stage::fds: return spawn_stage::fds;
+    case exec_stage::rlimit: return spawn_stage::rlimit;
+    case exec_stage::nice: return spawn_stage::nice;
+    case exec_stage::chroot: return spawn_stage::chroot;
+    case exec_stage::chdir: return spawn_stage::chdir;
+    case exec_stage::identity: return spawn_stage::identity;
+    case exec_stage::umask: return spawn_stage::umask;
+    case exec_stage::exec: return spawn_stage::exec;
+  }
+  return spawn_stage::none;
+}
+
 std::string stage_context(exec_stage st, const spawn_options& o) {
   const std::string& prog = o.argv.empty() ? std::string() : o.argv[0];
   switch (st) {
@@ -56,6 +78,8 @@ std::string stage_context(exec_stage st, const spawn_options& o) {
     case exec_stage::rlimit: return "cannot set resource limits";
     case exec_stage::nice: return "cannot set nice value " + std::to_string(o.nice);
     case exec_stage::setsid: return "cannot create a new session";
+    case exec_stage::process_group: return "cannot create a process group";
+    case exec_stage::terminal: return "cannot make its process group the terminal's foreground group";
     case exec_stage::stdio: return "cannot set up standard input/output";
     case exec_stage::fds: return "cannot pass file descriptors";
     case exec_stage::umask: return "cannot set umask";
@@ -96,6 +120,16 @@ result<rlimit_setting> parse_rlimit(std::string_view text) {
   return s;
 }
 
+std::string format_rlimit(const rlimit_setting& setting) {
+  std::string text = "?";
+  for (const auto& [n, r] : k_limits) {
+    if (r == setting.resource) text = n;
+  }
+  text += "=" + limit_text(setting.value.rlim_cur);
+  if (setting.value.rlim_max != setting.value.rlim_cur) text += ":" + limit_text(setting.value.rlim_max);
+  return text;
+}
+
 result<process> spawn(const spawn_options& o) {
   if (o.argv.empty() || o.argv[0].empty()) return make_error(errc::invalid_argument, "no command to run");
 
@@ -103,7 +137,7 @@ result<process> spawn(const spawn_options& o) {
   std::vector<const char*> argv, envp, search;
   for (const auto& a : o.argv) argv.push_back(a.c_str());
   argv.push_back(nullptr);
-  std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::string path_var(default_path);
   for (const auto& e : o.env) {
     envp.push_back(e.c_str());
     if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
@@ -155,6 +189,8 @@ result<process> spawn(const spawn_options& o) {
   plan.chroot = o.chroot.empty() ? nullptr : o.chroot.c_str();
   plan.umask = o.umask;
   plan.setsid = o.new_session;
+  plan.setpgid = !o.new_session && o.new_process_group;
+  plan.terminal = plan.setpgid ? o.foreground_terminal : -1;
   plan.nice = o.nice;
   plan.rlimit_resources = res.data();
   plan.rlimit_values = vals.data();
@@ -172,6 +208,7 @@ result<process> spawn(const spawn_options& o) {
     plan.identity.ngroups = o.identity.groups.size();
   }
   plan.error_fd = err_wr.get();
+  plan.parent = ::getpid();
   plan.path_buf = path_buf.data();
   plan.path_buf_size = path_buf.size();
 
@@ -186,7 +223,10 @@ result<process> spawn(const spawn_options& o) {
   if (n == static_cast<ssize_t>(sizeof rep)) {
     int status = 0;
     sys::waitpid(pid, &status, 0);
-    return system_error(stage_context(static_cast<exec_stage>(rep.stage), o), rep.err);
+    const auto stage = static_cast<exec_stage>(rep.stage);
+    error e = system_error(stage_context(stage, o), rep.err);
+    e.step = static_cast<int>(public_stage(stage));
+    return e;
   }
   if (!pidfd) {
     int e = errno;
@@ -194,5 +234,16 @@ result<process> spawn(const spawn_options& o) {
   }
   return process(pid, std::move(pidfd));
 }
+
+spawn_failure spawn_failure_of(const error& e) noexcept {
+  spawn_failure f;
+  if (e.step > static_cast<int>(spawn_stage::none) && e.step <= static_cast<int>(spawn_stage::exec)) {
+    f.stage = static_cast<spawn_stage>(e.step);
+  }
+  if (e.code.category() == std::system_category()) f.err = e.code.value();
+  return f;
+}
+
+int shell_code(const spawn_failure& f) noexcept { return f.stage == spawn_stage::exec ? 127 : 126; }
 
 }  // namespace daemonkit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/stop_policy.hpp"
 
 #include "daemonkit/signal_name.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/text_escape.hpp"
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-#include "daemonkit/trusted_path.hpp"
+// SPDX-License-Identifier: MIT
+#include "daemonkit/detail/trusted_path.hpp"
 
 #include <cerrno>
 #include <cstdlib>

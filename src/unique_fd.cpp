@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/unique_fd.hpp"
 
 #include "sys/sys.hpp"

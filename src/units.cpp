@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/units.hpp"
 
 #include <charconv>
-#include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace daemonkit {
@@ -16,37 +17,64 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Splits "12.5ms" into a non-negative decimal number and its unit suffix.
-bool split_number(std::string_view t, double& value, std::string_view& unit) {
+// "12.5ms" as 12, 5 (one fraction digit) and "ms". Digits only: no sign, no
+// exponent; at least one digit, at most one point.
+struct decimal {
+  std::uint64_t whole = 0;
+  std::uint64_t fraction = 0;        // the first max_fraction_digits digits after the point
+  std::uint64_t fraction_scale = 1;  // 10^(digits kept)
+  std::string_view unit;
+};
+// Beyond 10 digits a fraction is below a nanosecond of any unit we know.
+constexpr int max_fraction_digits = 10;
+
+bool split_number(std::string_view t, decimal& d) {
   size_t i = 0;
-  while (i < t.size() && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.')) ++i;
-  if (i == 0) return false;
-  auto [p, ec] = std::from_chars(t.data(), t.data() + i, value);
-  if (ec != std::errc() || p != t.data() + i || !std::isfinite(value) || value < 0) return false;
-  unit = t.substr(i);
+  bool digits = false;
+  for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, digits = true) {
+    if (d.whole > (std::numeric_limits<std::uint64_t>::max() - 9) / 10) return false;
+    d.whole = d.whole * 10 + static_cast<std::uint64_t>(t[i] - '0');
+  }
+  if (i < t.size() && t[i] == '.') {
+    int kept = 0;
+    for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, digits = true) {
+      if (kept == max_fraction_digits) continue;
+      d.fraction = d.fraction * 10 + static_cast<std::uint64_t>(t[i] - '0');
+      d.fraction_scale *= 10;
+      ++kept;
+    }
+  }
+  if (!digits) return false;
+  d.unit = t.substr(i);
   return true;
 }
 }  // namespace
 
+// Exact integer arithmetic, rounded half up to the millisecond: no floating
+// point (whose parsing would also make every program of ours load libm).
 result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto bad = [&] {
     return make_error(errc::invalid_argument,
                       "invalid duration '" + std::string(text) + "' (expected e.g. 500ms, 10s, 2m, 1h)");
   };
-  double v = 0;
-  std::string_view unit;
-  if (!split_number(text, v, unit)) return bad();
-  double scale = 0;
-  if (unit.empty() || iequals(unit, "s") || iequals(unit, "sec")) scale = 1000;
-  else if (iequals(unit, "ms")) scale = 1;
-  else if (iequals(unit, "m") || iequals(unit, "min")) scale = 60'000;
-  else if (iequals(unit, "h")) scale = 3'600'000;
-  else if (iequals(unit, "d")) scale = 86'400'000;
+  decimal d;
+  if (!split_number(text, d)) return bad();
+  std::uint64_t scale = 0;
+  if (d.unit.empty() || iequals(d.unit, "s") || iequals(d.unit, "sec")) scale = 1000;
+  else if (iequals(d.unit, "ms")) scale = 1;
+  else if (iequals(d.unit, "m") || iequals(d.unit, "min")) scale = 60'000;
+  else if (iequals(d.unit, "h")) scale = 3'600'000;
+  else if (iequals(d.unit, "d")) scale = 86'400'000;
   else return bad();
-  double ms = v * scale;
   // Cap at ~292 years worth of ms; anything larger is a typo, not a wish.
-  if (ms > 9.2e15) return bad();
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
+  constexpr std::uint64_t cap = 9'200'000'000'000'000ULL;
+  if (d.whole > cap / scale) return bad();
+  // fraction < 10^10 and scale < 10^8: the product fits in 64 bits.
+  const std::uint64_t part = d.fraction * scale;
+  std::uint64_t ms = d.whole * scale + part / d.fraction_scale;
+  if ((part % d.fraction_scale) * 2 >= d.fraction_scale) ++ms;
+  if (ms > cap) return bad();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }
 
 result<std::uint64_t> parse_size(std::string_view text) {

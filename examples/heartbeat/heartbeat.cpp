@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The classic example daemon, written with daemonkit::Daemon.
 //
 //   heartbeat [--pidfile FILE] [--log FILE] [--interval SECONDS] {start|stop|restart|status|reload|run}

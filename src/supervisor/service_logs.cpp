@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 #include "supervisor/service_logs.hpp"
 
 #include <unistd.h>
 
-#include "daemonkit/trusted_path.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
 
 namespace daemonkit {
 

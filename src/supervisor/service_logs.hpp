@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The log files of a supervised service, opened the way the monitor and its
 // keeper both need them (one place, so the keeper never rebuilds paths or
 // options differently from the monitor).

@@ -1,11 +1,14 @@
+// SPDX-License-Identifier: MIT
 // Everything here runs between fork() and execve(): async-signal-safe calls
 // only, on the plan's plain data; no allocation, no exceptions, no stdio.
 #include "sys/child_exec.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "sys/sys.hpp"
@@ -44,6 +47,22 @@ int exec_search(const exec_plan& p) noexcept {
 void run_child(const exec_plan& p) noexcept {
   reset_signals();
   if (p.setsid && ::setsid() < 0) fail(p, exec_stage::setsid, errno);
+  if (p.setpgid && ::setpgid(0, 0) != 0) fail(p, exec_stage::process_group, errno);
+  if (p.terminal >= 0) {
+    // Done here, not by the parent after fork, as tini does it: the group is
+    // in the foreground before the program runs, whatever the parent does
+    // meanwhile. From a background group tcsetpgrp raises SIGTTOU unless it
+    // is blocked; blocked, none is generated, so unblocking leaves none pending.
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    ::sigprocmask(SIG_BLOCK, &ttou, nullptr);
+    // A terminal hung up or gone meanwhile is no reason not to run (tini too).
+    if (::tcsetpgrp(p.terminal, ::getpid()) != 0 && errno != ENOTTY && errno != ENXIO && errno != EIO) {
+      fail(p, exec_stage::terminal, errno);
+    }
+    ::sigprocmask(SIG_UNBLOCK, &ttou, nullptr);
+  }
 
   // Any source fd (stdio, extra fds, the error pipe) may sit on a number that
   // another step is about to dup2 onto. Lift every source above the highest
@@ -90,6 +109,9 @@ void run_child(const exec_plan& p) noexcept {
   if (int e = drop_privileges(p.identity); e != 0) fail(lifted, exec_stage::identity, e);
   if (p.umask >= 0) ::umask(static_cast<mode_t>(p.umask));
 
+  // Last, so that the window in which the spawner can die unnoticed is the
+  // few instructions up to execve, not every step above.
+  if (p.parent > 0 && ::getppid() != p.parent) ::_exit(127);
   if (p.path != nullptr) {
     ::execve(p.path, const_cast<char* const*>(p.argv), const_cast<char* const*>(p.envp));  // NOLINT
     fail(lifted, exec_stage::exec, errno);

@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: MIT
 // The child side of spawn(): the plain data it runs on and the steps it takes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <sys/resource.h>
+#include <sys/types.h>
 #include <type_traits>
 
 #include "sys/child_steps.hpp"
@@ -13,6 +15,8 @@ namespace daemonkit::sys {
 enum class exec_stage : std::uint32_t {
   none = 0,
   setsid,
+  process_group,
+  terminal,
   stdio,
   fds,
   rlimit,
@@ -40,6 +44,8 @@ struct exec_plan {
   const char* chroot;         // nullptr: none
   int umask;                  // -1: keep
   bool setsid;
+  bool setpgid;  // without setsid: a process group of its own
+  int terminal;  // -1, or an fd on the controlling terminal to give the new group (tcsetpgrp)
   int nice;
   const int* rlimit_resources;
   const struct rlimit* rlimit_values;
@@ -51,6 +57,10 @@ struct exec_plan {
   int error_fd;    // close-on-exec pipe to report {stage, errno}
   char* path_buf;  // scratch space for PATH search
   std::size_t path_buf_size;
+  // The spawner. If it is gone by the time the child would exec (a monitor
+  // killed mid-spawn), the child exits instead: nothing recorded its pid, so
+  // it would run unknown, and a later start would run it twice. 0: no check.
+  pid_t parent;
 };
 static_assert(std::is_standard_layout_v<exec_plan> && std::is_trivially_destructible_v<exec_plan>);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sys/child_steps.hpp"
 
 #include <cerrno>

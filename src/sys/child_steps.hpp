@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The steps a freshly forked child takes before execve() or before handing
 // control to daemon code.
 //

@@ -1,13 +1,20 @@
+// SPDX-License-Identifier: MIT
 #include "sys/sys.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/fsuid.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -153,6 +160,24 @@ int fcntl_lock(int fd, int cmd, struct flock* fl) noexcept {
   return retry([&] { return ::fcntl(fd, cmd, fl); });
 }
 
+int memfd_create(const char* name) noexcept { return ::memfd_create(name, MFD_CLOEXEC); }
+
+ssize_t pread_full(int fd, void* buf, size_t n, off_t offset) noexcept {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r =
+        retry([&] { return ::pread(fd, static_cast<char*>(buf) + done, n - done, offset + static_cast<off_t>(done)); });
+    if (r < 0) return -1;
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+int set_cloexec(int fd, bool on) noexcept { return ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); }
+
+int exec(const char* path, char* const argv[]) noexcept { return ::execv(path, argv); }
+
 int fsync(int fd) noexcept {
   return retry([&] { return ::fsync(fd); });
 }
@@ -179,8 +204,57 @@ pid_t waitpid(pid_t pid, int* status, int options) noexcept {
   return retry([&] { return ::waitpid(pid, status, options); });
 }
 
+namespace {
+
+// Closes what is open in [first, last] by listing /proc/self/fd with
+// getdents64 (no allocation, unlike readdir). Closing while listing can make
+// the directory skip entries, so after a chunk that closed anything the
+// listing starts over; it ends at a pass that closes nothing.
+int close_listed_fds(unsigned first, unsigned last) noexcept {
+  int dir = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir < 0) {
+    // No /proc (a chroot, early boot): every fd the limit allows.
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    rlim_t end = std::min<rlim_t>(rl.rlim_cur, rlim_t{1} << 20);
+    for (rlim_t fd = first; fd < end && fd <= last; ++fd) (void)::close(static_cast<int>(fd));
+    return 0;
+  }
+  alignas(8) char buf[4096];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    bool closed = false;
+    for (long at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(buf + at);
+      at += e->d_reclen;
+      unsigned long fd = 0;
+      bool number = e->d_name[0] != '\0';
+      for (const char* c = e->d_name; *c != '\0' && number; ++c) {
+        number = *c >= '0' && *c <= '9' && fd < 100'000'000;
+        fd = fd * 10 + static_cast<unsigned long>(*c - '0');
+      }
+      if (!number || static_cast<int>(fd) == dir || fd < first || fd > last) continue;
+      (void)::close(static_cast<int>(fd));
+      closed = true;
+    }
+    if (closed) (void)::lseek(dir, 0, SEEK_SET);
+  }
+  (void)::close(dir);
+  return 0;
+}
+
+}  // namespace
+
 int close_range(unsigned first, unsigned last, unsigned flags) noexcept {
-  return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+  if (!injected("close_range")) {
+    int r = static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+    if (r == 0 || errno != ENOSYS || flags != 0) return r;
+  } else if (errno != ENOSYS || flags != 0) {
+    return -1;
+  }
+  return close_listed_fds(first, last);
 }
 
 int socket(int domain, int type, int protocol) noexcept {
@@ -192,9 +266,40 @@ int accept(int fd) noexcept {
   return retry([&] { return ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); });
 }
 
+int connect(int fd, const struct sockaddr* addr, socklen_t len) noexcept {
+  if (injected("connect")) return -1;
+  int r = ::connect(fd, addr, len);
+  if (r != 0 && errno == EINTR) errno = EINPROGRESS;
+  return r;
+}
+
+ssize_t send(int fd, const void* buf, size_t n, int flags) noexcept {
+  if (injected("send")) return -1;
+  return retry([&] { return ::send(fd, buf, n, flags | MSG_NOSIGNAL); });
+}
+
+int epoll_create() noexcept { return ::epoll_create1(EPOLL_CLOEXEC); }
+
 int signalfd(int fd, const sigset_t* mask) noexcept { return ::signalfd(fd, mask, SFD_CLOEXEC | SFD_NONBLOCK); }
 
 int inotify_init() noexcept { return ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK); }
+
+int eventfd() noexcept { return ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+void eventfd_wake(int fd) noexcept {
+  const int saved = errno;
+  const std::uint64_t one = 1;
+  // Non-blocking: EAGAIN only when the counter is near its maximum, and then
+  // the fd is readable anyway. Not retried on EINTR by design: an eventfd
+  // write never sleeps, so it is never interrupted.
+  (void)::write(fd, &one, sizeof one);
+  errno = saved;
+}
+
+void eventfd_drain(int fd) noexcept {
+  std::uint64_t count = 0;
+  (void)retry([&] { return ::read(fd, &count, sizeof count); });
+}
 
 void close_fds_except(const int* keep, size_t nkeep) noexcept {
   // Walk the gaps between kept fds in ascending order without allocating:

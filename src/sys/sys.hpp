@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The syscall layer: the only place that calls raw syscalls that can fail with
 // EINTR or create fds.
 //
@@ -17,6 +18,7 @@
 #include <optional>
 #include <poll.h>
 #include <string>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <vector>
@@ -65,12 +67,36 @@ int pidfd_send_signal(int pidfd, int sig, siginfo_t* info) noexcept;
 // waitid(P_PIDFD, pidfd, info, options | WEXITED-or-what-you-pass).
 int waitid_pidfd(int pidfd, siginfo_t* info, int options) noexcept;
 pid_t waitpid(pid_t pid, int* status, int options) noexcept;
+// close_range(2); on a kernel without it (before 5.9: ENOSYS) and flags 0,
+// closes the open fds in [first, last] found in /proc/self/fd instead (or,
+// without /proc, every fd below RLIMIT_NOFILE's soft limit). Async-signal-
+// safe either way (raw syscalls, a buffer on the stack): it runs between
+// fork and exec.
 int close_range(unsigned first, unsigned last, unsigned flags = 0) noexcept;
 
 int socket(int domain, int type, int protocol) noexcept;
 int accept(int fd) noexcept;
+// connect(). Not retried on EINTR: the connection goes on in the background,
+// so EINTR is reported as EINPROGRESS (poll for POLLOUT, then read SO_ERROR).
+int connect(int fd, const struct sockaddr* addr, socklen_t len) noexcept;
+// send() with MSG_NOSIGNAL: a peer that is gone gives EPIPE, never SIGPIPE.
+ssize_t send(int fd, const void* buf, size_t n, int flags = 0) noexcept;
+int epoll_create() noexcept;  // EPOLL_CLOEXEC
 int signalfd(int fd, const sigset_t* mask) noexcept;
 int inotify_init() noexcept;  // IN_CLOEXEC | IN_NONBLOCK
+int eventfd() noexcept;       // EFD_CLOEXEC | EFD_NONBLOCK, counter 0
+// Adds 1 to an eventfd's counter, making it readable. Async-signal-safe and
+// keeps errno, so a signal handler may call it.
+void eventfd_wake(int fd) noexcept;
+// Reads an eventfd's counter back to 0 (not readable until the next wake).
+void eventfd_drain(int fd) noexcept;
+int memfd_create(const char* name) noexcept;  // MFD_CLOEXEC
+ssize_t pread_full(int fd, void* buf, size_t n, off_t offset) noexcept;
+// Sets or clears FD_CLOEXEC: clearing it is the one way an fd of ours crosses
+// an exec on purpose.
+int set_cloexec(int fd, bool on) noexcept;
+// execv(2) with the current environment; returns only on failure.
+int exec(const char* path, char* const argv[]) noexcept;
 
 // The file-system identity (setfsuid/setfsgid and the supplementary groups)
 // of this thread, for acting on files as another user while keeping the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logs: where a service's output goes, rotation without lost or torn lines,
 // timestamps, split stdout/stderr, reopen for logrotate, and `daemonkit logs`.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When the monitor is SIGKILLed the service is not lost: status reports it
 // (unsupervised), start does not launch a duplicate, stop stops it, and its
 // output still reaches the log.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Real programs under daemonkit: a Python Type=notify style server, a shell
 // script using systemd-notify, and a shell master with workers.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemonkit run: the monitor in the foreground, as under systemd or in a
 // container. Output passes through, signals are forwarded, and run exits with
 // the service's status.
@@ -18,6 +19,8 @@ TEST_F(cli_run, exits_with_the_services_status_and_passes_output_through) {
   auto r = dk({"run", "--name", "e", "--", test_child_path, "spew-lines", "3"});
   EXPECT_EQ(r.exit_code(), 0) << describe(r);
   EXPECT_EQ(r.out, "line 1\nline 2\nline 3\n");
+  // Not PID 1, and no warning about it (tini warns; a subreaper reaps as well).
+  EXPECT_EQ(r.err, "daemonkit: e: exited with status 0\n");
   EXPECT_FALSE(exists(logfile("e"))) << "without a log option, run writes no log";
 
   auto seven = dk({"run", "--name", "e", "--", test_child_path, "exit", "7"});
@@ -56,6 +59,68 @@ TEST_F(cli_run, forwards_hup_quit_usr1_usr2_int_and_term_to_the_service) {
   // The service survived INT and TERM; run gives it the stop timeout, then KILL.
   auto r = finish(run, 15s);
   EXPECT_EQ(r.exit_code(), 137) << describe(r);
+}
+
+// As tini does: every signal that can be caught reaches the service, but the
+// monitor's own faults (SEGV, BUS, FPE, ILL, TRAP, ABRT, SYS), those its own
+// writes raise (PIPE, XFSZ), TTIN/TTOU (the terminal's, for the monitor) and
+// CHLD. (INT and TERM are the stop, tested above; HUP is the reload signal,
+// HUP by default.) The monitor has no log here, so SIGRTMIN+1 (reopen the
+// logs) is the service's too.
+TEST_F(cli_run, forwards_every_signal_but_its_own) {
+  auto run = dk_spawn({"run", "--name", "all", "--stop-timeout", "500ms", "--", test_child_path, "watch-signals"});
+  line_reader out(run.out.get());
+  ASSERT_EQ(out.next(10s), "ready");
+  const std::set<int> own{SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP, SIGABRT,
+                          SIGSYS,  SIGPIPE, SIGXFSZ, SIGTTIN, SIGTTOU, SIGCHLD, SIGINT,  SIGTERM};
+  for (int sig = 1; sig <= SIGRTMAX; ++sig) {
+    if (own.count(sig) != 0 || (sig > 31 && sig < SIGRTMIN)) continue;
+    ASSERT_EQ(send_signal_pidfd(run.pidfd.get(), sig), 0) << sig;
+    EXPECT_EQ(out.next(10s), "signal " + std::to_string(sig)) << "signal " << sig << " was not forwarded";
+  }
+  // The monitor's own signal state says the same: each forwarded one blocked
+  // (read from a signalfd), TTIN and TTOU ignored, the faults untouched.
+  auto blocked = signal_mask(run.pid, "SigBlk"), ignored = signal_mask(run.pid, "SigIgn");
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) {
+    EXPECT_EQ(blocked & sig_bit(sig), 0u) << sig;
+    EXPECT_EQ(ignored & sig_bit(sig), 0u) << sig;
+  }
+  for (int sig : {SIGTTIN, SIGTTOU}) EXPECT_NE(ignored & sig_bit(sig), 0u) << sig;
+  ASSERT_EQ(send_signal_pidfd(run.pidfd.get(), SIGTERM), 0);
+  EXPECT_EQ(out.next(10s), "signal " + std::to_string(SIGTERM));
+  auto r = finish(run, 15s);
+  EXPECT_EQ(r.exit_code(), 137) << describe(r);
+  EXPECT_EQ(r.err, "daemonkit: all: still running after 500ms; sending SIGKILL\n") << describe(r);
+}
+
+// A started monitor is signalled by the tool alone: it takes what the tool
+// sends, and the others keep their default actions.
+TEST_F(cli_run, a_started_monitor_takes_only_the_tools_signals) {
+  pid_t pid = start_ready("bg", {"watch-signals"});
+  pid_t monitor = monitor_of("bg");
+  ASSERT_GT(monitor, 0);
+  ASSERT_NE(monitor, pid);
+  auto blocked = signal_mask(monitor, "SigBlk");
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD}) EXPECT_NE(blocked & sig_bit(sig), 0u);
+  for (int sig : {SIGWINCH, SIGCONT, SIGTSTP, SIGALRM}) EXPECT_EQ(blocked & sig_bit(sig), 0u) << sig;
+}
+
+TEST_F(cli_run, no_state_writes_nothing_and_nothing_finds_it) {
+  auto run = dk_spawn({"run", "--no-state", "--name", "ns", "--", test_child_path, "pause"});
+  line_reader out(run.out.get());
+  ASSERT_EQ(out.next(10s), "ready");
+  EXPECT_FALSE(exists(pidfile("ns")));
+  EXPECT_FALSE(exists(statefile("ns")));
+  EXPECT_FALSE(exists(configfile("ns")));
+  auto s = dk({"status", "ns"});
+  EXPECT_EQ(s.exit_code(), 3) << describe(s);
+  // Not a service anybody can see, so another of that name may run too.
+  auto other = dk({"run", "--name", "ns", "--", test_child_path, "exit", "4"});
+  EXPECT_EQ(other.exit_code(), 4) << describe(other);
+  ASSERT_EQ(send_signal_pidfd(run.pidfd.get(), SIGTERM), 0);
+  auto r = finish(run, 15s);
+  EXPECT_EQ(r.exit_code(), 143) << describe(r);
+  EXPECT_EQ(r.err, "") << describe(r);
 }
 
 TEST_F(cli_run, term_to_run_stops_the_service_and_run_exits_with_its_status) {

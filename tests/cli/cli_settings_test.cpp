@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Process settings of a service, checked in /proc the way an administrator
 // would: working directory, umask, environment, niceness, limits, user, open
 // fds and signal state.

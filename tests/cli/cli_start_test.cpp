@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemonkit start: what it prints, what it leaves running, and how each
 // readiness mode decides when it returns.
 #include <gtest/gtest.h>

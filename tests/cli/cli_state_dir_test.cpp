@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The state directory: the default for a user who is not root, and the
 // refusal of one that others could tamper with.
 #include <gtest/gtest.h>

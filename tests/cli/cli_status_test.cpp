@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // status and list: what people and scripts see, with the LSB exit codes
 // (0 running, 1 dead/failed, 3 not running, 4 unknown).
 #include <gtest/gtest.h>
@@ -169,6 +170,41 @@ TEST_F(cli_status, list_shows_a_table_and_json) {
   EXPECT_EQ(arr[0]["name"], "alpha");
   EXPECT_EQ(arr[1]["name"], "beta");
   EXPECT_EQ(arr[1]["exit_code"], 1);
+}
+
+// What shell completion reads: the names alone, running or not, and only
+// names a service can have, whatever else the directory holds.
+TEST_F(cli_status, list_names_prints_one_name_a_line) {
+  auto missing = dk({"list", "--names"});
+  EXPECT_EQ(missing.exit_code(), 0) << describe(missing);
+  EXPECT_EQ(missing.out, "");
+  EXPECT_EQ(missing.err, "");
+  EXPECT_FALSE(exists(state_dir)) << "listing names created the state directory";
+
+  start_child("web", {"pause"});
+  run_to_end("getty@tty1", {"exit", "0"});
+  const std::vector<std::string> junk{".hidden.json",    "a b.json", "tab\tc.pid",
+                                      "new\nline.state", "x.txt",    "web.json.tmp"};
+  for (const auto& f : junk) write_file(state_dir + "/" + f, "");
+  auto r = dk({"list", "--names"});
+  EXPECT_EQ(r.exit_code(), 0) << describe(r);
+  EXPECT_EQ(r.out, "getty@tty1\nweb\n");
+  EXPECT_EQ(r.err, "");
+  // (Not services: the teardown, which stops every NAME.* it finds, must not see them.)
+  for (const auto& f : junk) ASSERT_EQ(::unlink((state_dir + "/" + f).c_str()), 0) << f;
+
+  // --state-dir names another directory, as for every command.
+  std::string other = tmp.file("other");
+  ASSERT_EQ(::mkdir(other.c_str(), 0700), 0);
+  write_file(other + "/elsewhere.state", "");
+  auto o = dk({"list", "--names", "--state-dir", other});
+  EXPECT_EQ(o.exit_code(), 0) << describe(o);
+  EXPECT_EQ(o.out, "elsewhere\n");
+
+  auto both = dk({"list", "--names", "--json"});
+  EXPECT_EQ(both.exit_code(), 2) << describe(both);
+  EXPECT_EQ(both.out, "");
+  EXPECT_TRUE(contains(both.err, "--names")) << both.err;
 }
 
 }  // namespace

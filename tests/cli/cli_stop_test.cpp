@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemonkit stop, restart, reload and signal: acting on a running service.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Support for the end-to-end tests of the daemonkit binary: a fixture that
 // gives every test its own state and log directories, runs the tool the way a
 // user would (a real process, its exit code, stdout and stderr), and stops

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Usage errors: exit 2, nothing on stdout, a message naming the option, and
 // nothing created or started. Also the accepted spellings of durations,
 // sizes and signals, checked in the options start stores.
@@ -6,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "daemonkit/version.hpp"
 
 namespace {
 
@@ -66,7 +68,8 @@ TEST_F(cli_usage, valid_names_of_every_allowed_character) {
 }
 
 TEST_F(cli_usage, bad_durations_name_their_option) {
-  for (std::string opt : {"--ready-timeout", "--stop-timeout", "--respawn-max-delay", "--respawn-window"}) {
+  for (std::string opt :
+       {"--ready-timeout", "--stop-timeout", "--respawn-max-delay", "--respawn-min-uptime", "--respawn-window"}) {
     for (std::string bad : {"5x", "-1", "", "ms", "1.2.3s"}) expect_usage_error(start_with({opt, bad}), opt);
   }
   expect_usage_error({"stop", "--timeout", "soon", "x"}, "--timeout");
@@ -90,10 +93,56 @@ TEST_F(cli_usage, bad_sizes_signals_and_numbers_name_their_option) {
   expect_usage_error(start_with({"--ready", "bogus"}), "--ready");
   expect_usage_error(start_with({"--ready", "fd:2"}), "--ready");
   expect_usage_error(start_with({"--ready", "fd:x"}), "--ready");
+  // The stored names of modes that take an argument are no mode alone.
+  expect_usage_error(start_with({"--ready", "fd"}), "--ready");
+  expect_usage_error(start_with({"--ready", "pidfile"}), "--ready");
+  expect_usage_error(start_with({"--ready", "check"}), "--ready");
   expect_usage_error(start_with({"--env", "NOEQUALS"}), "--env");
   expect_usage_error(start_with({"--env", "=x"}), "--env");
   expect_usage_error(start_with({"--env-file", tmp.file("missing")}), "--env-file");
   expect_usage_error({"signal", "x", "NOPE"}, "NOPE");
+}
+
+// Issue 10, item 9: `--log-max-size ''` started the service, and
+// `--respawn sometimes -- CMD` said "unexpected 'sometimes' before '--'"
+// without naming --respawn.
+TEST_F(cli_usage, empty_values_and_bad_respawn_modes_name_their_option) {
+  expect_usage_error(start_with({"--log-max-size", ""}), "--log-max-size");
+  expect_usage_error(start_with({"--log-keep", ""}), "--log-keep");
+  expect_usage_error(start_with({"--respawn", "sometimes"}), "--respawn");
+  expect_usage_error(start_with({"--respawn", "sometimes", "--name", "x"}), "--respawn");
+}
+
+TEST_F(cli_usage, bad_readiness_checks_health_and_runtime_dirs_name_their_option) {
+  for (std::string bad :
+       {"tcp:", "tcp:0", "tcp:70000", "tcp:[::1", "https://127.0.0.1/", "ftp://x/", "cmd:", "http://", "pidfile:"}) {
+    expect_usage_error(start_with({"--ready", bad}), "--ready");
+  }
+  expect_usage_error(start_with({"--health", "https://127.0.0.1/"}), "--health");
+  expect_usage_error(start_with({"--health", "bogus"}), "--health");
+  expect_usage_error(start_with({"--health", "tcp:80", "--health-retries", "0"}), "--health-retries");
+  expect_usage_error(start_with({"--health", "tcp:80", "--health-interval", "0s"}), "--health-interval");
+  expect_usage_error(start_with({"--health", "tcp:80", "--health-timeout", "soon"}), "--health-timeout");
+  for (std::string bad : {"..", ".", "a/b", "", "x y"})
+    expect_usage_error(start_with({"--runtime-dir", bad}), "--runtime-dir");
+  expect_usage_error(start_with({"--reload-signal", "never"}), "--reload-signal");
+  expect_usage_error(start_with({"--reload-timeout", "1x"}), "--reload-timeout");
+  expect_usage_error(start_with({"--check-config", ""}), "--check-config");
+  expect_usage_error(start_with({"--kill-mode", "mix"}), "--kill-mode");
+}
+
+TEST_F(cli_usage, the_new_options_are_stored_so_restart_keeps_them) {
+  auto j = stored_options({"--health", "http://127.0.0.1:8080/ok", "--health-interval", "2s", "--health-timeout",
+                           "500ms", "--health-retries", "4", "--kill-mode", "mixed", "--reload-signal", "none",
+                           "--reload-timeout", "3s", "--check-config", "true"});
+  EXPECT_EQ(j["health"], "http://127.0.0.1:8080/ok");
+  EXPECT_EQ(j["health_interval_ms"], 2000);
+  EXPECT_EQ(j["health_timeout_ms"], 500);
+  EXPECT_EQ(j["health_retries"], 4);
+  EXPECT_EQ(j["kill_mode"], "mixed");
+  EXPECT_EQ(j["reload_signal"], 0);
+  EXPECT_EQ(j["reload_timeout_ms"], 3000);
+  EXPECT_EQ(j["check_config"], "true");
 }
 
 TEST_F(cli_usage, a_nonexistent_user_or_group_is_a_usage_error) {
@@ -124,7 +173,7 @@ TEST_F(cli_usage, missing_or_unknown_subcommand) {
 TEST_F(cli_usage, version_and_help_succeed) {
   auto v = dk({"--version"});
   EXPECT_EQ(v.exit_code(), 0) << describe(v);
-  EXPECT_EQ(v.out.rfind("daemonkit ", 0), 0u) << v.out;
+  EXPECT_EQ(v.out, "daemonkit " DAEMONKIT_VERSION_STRING "\n");
   auto h = dk({"--help"});
   EXPECT_EQ(h.exit_code(), 0) << describe(h);
   for (const char* sub : {"start", "run", "stop", "restart", "reload", "signal", "reopen", "status", "list", "logs"}) {
@@ -133,6 +182,7 @@ TEST_F(cli_usage, version_and_help_succeed) {
   auto sh = dk({"start", "--help"});
   EXPECT_EQ(sh.exit_code(), 0) << describe(sh);
   EXPECT_TRUE(contains(sh.out, "--respawn-max-delay")) << sh.out;
+  EXPECT_TRUE(contains(sh.out, "--respawn-min-uptime")) << sh.out;
 }
 
 TEST_F(cli_usage, durations_sizes_and_signals_in_every_documented_spelling) {
@@ -143,10 +193,13 @@ TEST_F(cli_usage, durations_sizes_and_signals_in_every_documented_spelling) {
   EXPECT_EQ(a["ready_timeout_ms"], 120000);
   EXPECT_EQ(a["respawn_max_delay_ms"], 3600000);
   EXPECT_EQ(a["respawn_window_ms"], 7000);
+  EXPECT_EQ(a["respawn_min_uptime_ms"], 1000) << "the default";
   EXPECT_EQ(a["log_max_size"], 512 * 1024);
   EXPECT_EQ(a["stop_signal"], SIGINT);
   EXPECT_EQ(a["reload_signal"], SIGUSR1);
-  auto b = stored_options({"--stop-timeout", "10s", "--log-max-size", "10M", "--stop-signal", "QUIT"});
+  auto b = stored_options(
+      {"--stop-timeout", "10s", "--log-max-size", "10M", "--stop-signal", "QUIT", "--respawn-min-uptime", "1500ms"});
+  EXPECT_EQ(b["respawn_min_uptime_ms"], 1500);
   EXPECT_EQ(b["stop_timeout_ms"], 10000);
   EXPECT_EQ(b["log_max_size"], 10 * 1024 * 1024);
   EXPECT_EQ(b["stop_signal"], SIGQUIT);
@@ -154,7 +207,8 @@ TEST_F(cli_usage, durations_sizes_and_signals_in_every_documented_spelling) {
   EXPECT_EQ(c["log_max_size"], 1024LL * 1024 * 1024);
   EXPECT_EQ(c["log_keep"], 3);
   EXPECT_EQ(c["respawn"], "on-failure");
-  auto d = stored_options({"--log-max-size", "4096", "--respawn"});
+  auto d = stored_options({"--log-max-size", "4096", "--respawn", "--respawn-min-uptime", "0"});
+  EXPECT_EQ(d["respawn_min_uptime_ms"], 0);
   EXPECT_EQ(d["log_max_size"], 4096);
   EXPECT_EQ(d["respawn"], "always");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Concurrency: many `start`s of one name racing with `stop`s from other
 // processes never make two instances, never orphan one, and leave a state
 // that `status` reports truthfully.

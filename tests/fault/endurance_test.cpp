@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Endurance: a thousand start/stop cycles of one service, and a thousand
 // respawns under one monitor, leave nothing behind: no process, no zombie,
 // no stray file, no fd or memory growth in the monitor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Support for the fault and stress tests of the daemonkit binary: a fixture
 // with its own state and log directories that runs the tool as a user would,
 // finds every process a test caused (the test process is a child subreaper,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hostile text: a service chooses its STATUS= text, its command line and its
 // environment, and a user types names and options. Whatever the bytes (not
 // UTF-8, terminal escapes, megabytes), `status` and `list` keep working for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hostile inputs: a state directory that is a symlink or writable by others,
 // a pidfile that is a symlink to /etc/passwd or names pid 1 or a stranger,
 // state and config files full of garbage, service names with path parts,

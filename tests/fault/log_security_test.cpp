@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Root never writes a log, or reads an env file, through a path another user
 // controls (issue 8, items 1-3, 10, 12): each attack of the issue is played
 // by a real second user, and the legitimate setups next to it must still

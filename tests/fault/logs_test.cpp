@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logs under pressure: a full file system, a log reader that does not keep
 // up, a service writing faster than the disk. The service is never wedged
 // by its log, the monitor keeps answering status and stop, and what was lost

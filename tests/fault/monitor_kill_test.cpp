@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A monitor SIGKILLed at any point (during start, during respawn, during log
 // rotation under a fast writer, during stop) never duplicates its service,
 // leaves it stoppable, and leaves no pidfile naming a dead or foreign process.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a service tells its monitor over $NOTIFY_SOCKET stays within bounds
 // (issue 8 items 6, 9, 13): MAINPID names only a process of the service,
 // never the monitor or its keeper; a huge EXTEND_TIMEOUT_USEC saturates

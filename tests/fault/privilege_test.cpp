@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What held when issue 8 attacked daemonkit as a local user, kept so: the
 // privilege drop of a --user service, and a user's daemonkit refusing what
 // that user may not do. Needs root (real second users): skipped otherwise.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // stop empties the tree (issue 8 items 4, 5 and 13): a service that ignores
 // SIGTERM and keeps forking leaves nothing behind; ten thousand processes stop
 // in time linear in their number; a process the monitor cannot kill makes

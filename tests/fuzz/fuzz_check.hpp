@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Property checks for the fuzz targets.
 //
 // A fuzz target asserts what must hold for every input, not only that the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_duration and format_duration: --timeout, --interval, --retry values and
 // durations read back from stored service options.
 #include <chrono>

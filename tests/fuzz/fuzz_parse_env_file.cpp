@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_env_file: --env-file contents (built once include/daemonkit/env_file.hpp
 // exists, see CMakeLists.txt).
 #include <cstddef>

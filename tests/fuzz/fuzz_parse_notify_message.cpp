@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: MIT
 // parse_notify_message: sd_notify datagrams, sent by the supervised service
 // (any process that can reach the notify socket).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "daemonkit/notify_message.hpp"
+#include "daemonkit/detail/notify_message.hpp"
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_pid: pidfile content, written by whoever could write the pidfile.
 #include <cstddef>
 #include <cstdint>

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: MIT
 // parse_proc_stat: /proc/PID/stat, whose comm field any process sets for
 // itself (prctl(PR_SET_NAME), or the name of the file it runs).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "daemonkit/proc.hpp"
+#include "daemonkit/detail/proc.hpp"
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

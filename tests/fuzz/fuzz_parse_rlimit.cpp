@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_rlimit: --rlimit NAME=SOFT[:HARD].
 #include <sys/resource.h>
 
@@ -34,5 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DAEMONKIT_FUZZ_CHECK(again.has_value());
   DAEMONKIT_FUZZ_CHECK(again->resource == lim->resource);
   DAEMONKIT_FUZZ_CHECK(again->value.rlim_cur == cur && again->value.rlim_max == max);
+  // format_rlimit (what NAME.json stores) reads back as the same limit.
+  auto stored = daemonkit::parse_rlimit(daemonkit::format_rlimit(*lim));
+  DAEMONKIT_FUZZ_CHECK(stored.has_value() && *stored == *lim);
   return 0;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_service_state and format_service_state: NAME.state files, read by
 // status/list/stop and possibly truncated, oversized or written by someone
 // else; and what the monitor writes from whatever a service sends or runs.
@@ -25,7 +26,8 @@ namespace {
 const std::string_view mark = "\xe2\x80\xa6";
 
 bool same(const daemonkit::service_state& a, const daemonkit::service_state& b) {
-  return a.name == b.name && a.state == b.state && a.monitor_pid == b.monitor_pid && a.pid == b.pid &&
+  return a.name == b.name && a.phase == b.phase && a.monitor_pid == b.monitor_pid && a.keeper_pid == b.keeper_pid &&
+         a.escalated == b.escalated && a.health == b.health && a.pid == b.pid &&
          a.pid_start_ticks == b.pid_start_ticks && a.started_at == b.started_at &&
          a.monitor_started_at == b.monitor_started_at && a.restarts == b.restarts && a.last_exit == b.last_exit &&
          a.last_exit_code == b.last_exit_code && a.status_text == b.status_text && a.command == b.command &&
@@ -86,8 +88,11 @@ std::string text_from(FuzzedDataProvider& in) {
 void check_build(FuzzedDataProvider& in) {
   daemonkit::service_state s;
   s.name = text_from(in);
-  s.state = in.ConsumeBool() ? text_from(in) : "running";
+  s.phase = static_cast<daemonkit::service_phase>(in.ConsumeIntegralInRange<int>(0, 7));
   s.monitor_pid = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<pid_t>(2, 1 << 22);
+  s.keeper_pid = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<pid_t>(2, 1 << 22);
+  s.escalated = in.ConsumeBool();
+  s.health = static_cast<daemonkit::service_health>(in.ConsumeIntegralInRange<int>(0, 3));
   s.pid = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<pid_t>(2, 1 << 22);
   s.pid_start_ticks = in.ConsumeIntegral<std::uint64_t>();
   s.started_at = in.ConsumeIntegral<std::int64_t>();
@@ -101,9 +106,8 @@ void check_build(FuzzedDataProvider& in) {
 
   const auto bounded = daemonkit::bound_service_state(s);
   for (auto [original, cut] :
-       {std::pair{&s.name, &bounded.name}, std::pair{&s.state, &bounded.state},
-        std::pair{&s.last_exit, &bounded.last_exit}, std::pair{&s.status_text, &bounded.status_text},
-        std::pair{&s.command, &bounded.command}}) {
+       {std::pair{&s.name, &bounded.name}, std::pair{&s.last_exit, &bounded.last_exit},
+        std::pair{&s.status_text, &bounded.status_text}, std::pair{&s.command, &bounded.command}}) {
     DAEMONKIT_FUZZ_CHECK(kept_or_cut(*original, *cut));
   }
   DAEMONKIT_FUZZ_CHECK(bounded.status_text.size() <= daemonkit::max_status_text_size);
@@ -115,8 +119,7 @@ void check_build(FuzzedDataProvider& in) {
   DAEMONKIT_FUZZ_CHECK(back.has_value());
   DAEMONKIT_FUZZ_CHECK(same(*back, bounded));
   // A state that fits is stored exactly, whatever its bytes.
-  if (s.name.size() <= 64 && s.state.size() <= 16 && s.last_exit.size() <= 64 && s.status_text.size() <= 512 &&
-      s.command.size() <= 1024) {
+  if (s.name.size() <= 64 && s.last_exit.size() <= 64 && s.status_text.size() <= 512 && s.command.size() <= 1024) {
     DAEMONKIT_FUZZ_CHECK(same(*back, s));
   }
 }

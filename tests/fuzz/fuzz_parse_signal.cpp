@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_signal and signal_name: --signal, --stop-signal, --retry steps and the
 // signal names stored in service state.
 #include <csignal>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_size: --log-max-size, --rlimit-style byte counts.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_stop_schedule: --retry SIGNAL/TIMEOUT/... (start-stop-daemon's form).
 #include <chrono>
 #include <csignal>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_umask: --umask.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_user_spec: --user USER[:GROUP].
 #include <cstddef>
 #include <cstdint>
@@ -25,5 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // Nothing dropped or added: the parts put back together are the input.
   DAEMONKIT_FUZZ_CHECK((group.empty() ? user : user + ":" + group) == text);
+  // format_user_spec (what NAME.json stores) gives that text back.
+  DAEMONKIT_FUZZ_CHECK(daemonkit::format_user_spec(*spec) == text);
   return 0;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // dk_test_child: the one multi-mode helper program the tests start.
 //
 //   exit N                   exit with status N
@@ -7,8 +8,14 @@
 //                            write lock (a daemon that ignores TERM); write "ready\n"; pause
 //   hold-lock PATH [TEXT]    write-lock PATH (created if missing), replace its content with TEXT
 //                            when given, write "ready\n", pause
-//   watch-signals            catch every catchable signal, write "signal N\n" for each one
-//                            received; "ready\n" once the handlers are in place
+//   watch-signals [--child]  catch every catchable signal, write "signal N\n" for each one
+//                            received; "ready\n" once the handlers are in place. --child: fork a
+//                            child (same process group) that writes "child signal N\n" for its
+//                            own, and say ready once both have their handlers
+//   orphans N                make N orphans: fork N children that each fork a grandchild and
+//                            exit; each grandchild exits once its parent is gone (so it dies an
+//                            orphan, for init or the subreaper to reap); write "orphan PID\n" for
+//                            each grandchild, then "ready\n", pause
 //   print-fds                one line per open fd: "N TARGET"
 //   print-sigstate           the SigBlk and SigIgn lines of /proc/self/status
 //   print-env                the environment, one VAR=VALUE a line
@@ -34,6 +41,9 @@
 //                            write its pid, exit 0 at once
 //   stderr TEXT [N]          write TEXT and a newline to stderr, exit N (default 1)
 //   kill-self SIG            raise signal number SIG (with its default action)
+//   stamp FILE SECONDS [N]   append "start NS\n" to FILE, sleep SECONDS (fractions allowed), append
+//                            "exit NS\n", exit N (default 1); NS is CLOCK_MONOTONIC in nanoseconds,
+//                            one clock for every process, so a test can time a respawn between them
 //
 // Plain C++ and POSIX only: it must not depend on the library it helps test.
 // Usage errors exit 64.
@@ -144,10 +154,15 @@ int hold_lock(const char* path, const char* text) {
   pause_forever();
 }
 
+// "" or "child ": set before the child's handlers can run, read in them.
+const char* volatile signal_prefix = "";
+
 extern "C" void report_signal(int sig) {
   // write() is async-signal-safe; snprintf is not, so format by hand.
-  char line[32] = "signal ";
-  size_t at = 7;
+  char line[48] = {};
+  size_t at = 0;
+  for (const char* p = signal_prefix; *p != '\0'; ++p) line[at++] = *p;
+  for (const char* p = "signal "; *p != '\0'; ++p) line[at++] = *p;
   char digits[8];
   int n = 0;
   for (int v = sig; v > 0 && n < 8; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
@@ -157,15 +172,74 @@ extern "C" void report_signal(int sig) {
   write_text(1, line);
 }
 
-int watch_signals() {
+int watch_signals(bool with_child) {
   struct sigaction sa {};
   sa.sa_handler = report_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
+  // Blocked until the child exists and knows who it is.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::sigprocmask(SIG_BLOCK, &all, &old);
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     ::sigaction(sig, &sa, nullptr);  // glibc's internal signals refuse; fine
   }
+  if (with_child) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return 1;
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+      signal_prefix = "child ";
+      ::sigprocmask(SIG_SETMASK, &old, nullptr);
+      write_text(fds[1], "x");
+      pause_forever();
+    }
+    ::close(fds[1]);
+    char c = 0;
+    while (::read(fds[0], &c, 1) < 0 && errno == EINTR) {}
+    ::close(fds[0]);
+  }
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  say_ready();
+  pause_forever();
+}
+
+int make_orphans(long n) {
+  std::fflush(nullptr);
+  for (long i = 0; i < n; ++i) {
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) return 1;
+    pid_t child = ::fork();
+    if (child < 0) return 1;
+    if (child == 0) {
+      // held by the child alone: the grandchild sees EOF when the child is gone
+      int alive[2];
+      if (::pipe2(alive, O_CLOEXEC) != 0) _exit(1);
+      pid_t grandchild = ::fork();
+      if (grandchild == 0) {
+        ::close(alive[1]);
+        char c = 0;
+        while (::read(alive[0], &c, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+      }
+      pid_t sent = grandchild;
+      (void)!::write(report[1], &sent, sizeof sent);
+      _exit(grandchild < 0 ? 1 : 0);
+    }
+    ::close(report[1]);
+    pid_t grandchild = -1;
+    ssize_t got = 0;
+    while ((got = ::read(report[0], &grandchild, sizeof grandchild)) < 0 && errno == EINTR) {}
+    ::close(report[0]);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    if (got != static_cast<ssize_t>(sizeof grandchild) || grandchild <= 0) return 1;
+    std::printf("orphan %d\n", static_cast<int>(grandchild));
+  }
+  std::fflush(nullptr);
   say_ready();
   pause_forever();
 }
@@ -438,6 +512,33 @@ int spew_lines(long n) {
   return 0;
 }
 
+// One line, one write to an O_APPEND file: whole even when two instances
+// write at once.
+bool append_stamp(const char* path, const char* what) {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  char line[64];
+  int n = std::snprintf(line, sizeof line, "%s %lld\n", what,
+                        static_cast<long long>(ts.tv_sec) * 1'000'000'000LL + static_cast<long long>(ts.tv_nsec));
+  int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "dk_test_child: cannot open %s: %s\n", path, std::strerror(errno));
+    return false;
+  }
+  bool ok = ::write(fd, line, static_cast<size_t>(n)) == n;
+  ::close(fd);
+  return ok;
+}
+
+int stamp(const char* path, const char* secs, const char* code) {
+  long n = 1;
+  if (code != nullptr && !parse_int(code, n)) return usage();
+  if (!append_stamp(path, "start")) return 70;
+  if (int r = do_sleep(secs); r != 0) return r;
+  if (!append_stamp(path, "exit")) return 70;
+  return static_cast<int>(n);
+}
+
 int fork_grandchild(const char* secs) {
   std::fflush(nullptr);
   pid_t pid = ::fork();
@@ -463,7 +564,8 @@ int main(int argc, char** argv) {
   }
   if (mode == "ignore-term") return ignore_term(a1);
   if (mode == "hold-lock" && a1 != nullptr) return hold_lock(a1, a2);
-  if (mode == "watch-signals") return watch_signals();
+  if (mode == "watch-signals") return watch_signals(a1 != nullptr && std::strcmp(a1, "--child") == 0);
+  if (mode == "orphans" && parse_int(a1, n) && n >= 0) return make_orphans(n);
   if (mode == "print-fds") return print_fds();
   if (mode == "print-sigstate") return print_sigstate();
   if (mode == "print-env") return print_env();
@@ -481,6 +583,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", a1);
     return static_cast<int>(code);
   }
+  if (mode == "stamp" && a1 != nullptr && a2 != nullptr) return stamp(a1, a2, argc > 4 ? argv[4] : nullptr);
   if (mode == "kill-self" && parse_int(a1, n)) {
     std::signal(static_cast<int>(n), SIG_DFL);
     ::raise(static_cast<int>(n));

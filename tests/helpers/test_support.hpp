@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test support: waiting for events with a deadline, reading a process's state
 // from /proc the way a user's monitoring would, temporary directories, and
 // running commands (or functions in a forked child) with their output captured.
@@ -474,6 +475,14 @@ inline void kill_and_reap_children() {
   }
 }
 
+// True under CI (CI set, and not to "false" or "0"): what a developer's
+// machine may lack (namespaces, a second user) must be there, so a test that
+// would skip fails instead.
+inline bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && *ci != '\0' && std::string_view(ci) != "false" && std::string_view(ci) != "0";
+}
+
 // ---------------------------------------------------------------------------
 // Running commands and forked functions
 
@@ -552,7 +561,8 @@ inline running_command spawn_command(const std::vector<std::string>& argv, const
   sigemptyset(&block);
   for (int s : opts.block_signals) sigaddset(&block, s);
 
-  fd_guard in(::open(opts.stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NOCTTY: a terminal given as stdin must not become ours.
+  fd_guard in(::open(opts.stdin_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!in.valid()) throw std::runtime_error("cannot open " + opts.stdin_path);
   const char* tty = opts.controlling_tty.empty() ? nullptr : opts.controlling_tty.c_str();
   const char* cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
@@ -694,6 +704,9 @@ class pty {
     slave_ = name;
   }
   const std::string& slave() const { return slave_; }
+  // What the test types (a "\x03" is ^C) and reads (the echo, and what is
+  // written to the terminal) go through the master.
+  int master() const { return master_.get(); }
 
  private:
   fd_guard master_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Processes and files as the end-to-end tests of the daemonkit binary see
 // them (tests/cli, tests/fault): every process a test caused (the test process
 // is a child subreaper, so daemons stay below it), waiting for them to exit on
@@ -19,6 +20,8 @@
 namespace dk_test {
 
 inline const char* const tool_path = DK_TOOL;
+// The monitor program the tool execs (next to it in the build tree).
+inline const char* const monitor_path = DK_MONITOR;
 
 // True when built under AddressSanitizer: its quarantine keeps freed memory
 // (RSS grows without a leak) and its checks slow user code, not the kernel's.

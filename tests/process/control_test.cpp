@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // control: status, stop, signals, given only a pidfile. The daemons are real:
 // daemonize() in a forked starter (the test process is never daemonized), or
 // the test child holding a pidfile lock the way a daemon does.

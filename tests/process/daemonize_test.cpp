@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemonize() at library level. The test process itself is never daemonized:
 // each test forks a child (the "starter") that calls daemonize(); the starter
 // reports what wait_ready() said on its stdout and _exits; the daemon runs the

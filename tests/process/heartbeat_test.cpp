@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The heartbeat example, end to end: started as a user would start it, and
 // checked through /proc the way a user's monitoring would see it.
 #include <gtest/gtest.h>
@@ -31,12 +32,17 @@ class heartbeat_test : public process_fixture {
     return static_cast<pid_t>(std::stol(*text));
   }
 
-  // The daemon sleeps in ppoll (inside wait_for) between heartbeats; only
+  // The daemon sleeps in poll (inside wait_for) between heartbeats; only
   // there is its state steady, so wait until it is there. /proc/PID/syscall
   // has no change notification: this wait re-checks.
   void wait_until_idle(pid_t pid) {
-    ASSERT_TRUE(wait_until([&] { return current_syscall(pid) == SYS_ppoll; }, 5s))
-        << "the daemon never reached ppoll; it is in syscall " << current_syscall(pid);
+    ASSERT_TRUE(wait_until(
+        [&] {
+          long call = current_syscall(pid);
+          return call == SYS_poll || call == SYS_ppoll;
+        },
+        5s))
+        << "the daemon never reached poll; it is in syscall " << current_syscall(pid);
   }
 
   // Waits for a line starting with prefix to appear in the log (inotify).
@@ -89,7 +95,7 @@ TEST_F(heartbeat_test, daemon_works_in_root_with_umask_022_whatever_the_starter_
   EXPECT_EQ(umask_of(pid), 022u);
 }
 
-TEST_F(heartbeat_test, daemon_has_only_stdio_and_the_pidfile_open) {
+TEST_F(heartbeat_test, daemon_has_only_stdio_the_pidfile_and_its_events_fd_open) {
   // The starter inherits stray fds, low and above 1024; none may reach the daemon.
   fd_guard devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   command_options opts;
@@ -98,7 +104,7 @@ TEST_F(heartbeat_test, daemon_has_only_stdio_and_the_pidfile_open) {
   pid_t pid = start(opts);
   wait_until_idle(pid);
   auto fds = fds_of(pid);
-  ASSERT_EQ(fds.size(), 4u) << [&] {
+  ASSERT_EQ(fds.size(), 5u) << [&] {
     std::string s;
     for (const auto& [fd, target] : fds) s += std::to_string(fd) + " -> " + target + "\n";
     return s;
@@ -106,9 +112,12 @@ TEST_F(heartbeat_test, daemon_has_only_stdio_and_the_pidfile_open) {
   EXPECT_EQ(fds[0], "/dev/null");
   EXPECT_EQ(fds[1], log);
   EXPECT_EQ(fds[2], log);
-  auto last = std::prev(fds.end());
-  EXPECT_GT(last->first, 2);
-  EXPECT_EQ(last->second, pidfile) << "the fourth fd must be the pidfile's lock";
+  auto fourth = std::next(fds.begin(), 3);
+  EXPECT_EQ(fourth->second, pidfile) << "the fourth fd must be the pidfile's lock";
+  // The Daemon's events fd (what SIGTERM/SIGHUP wake), close-on-exec.
+  auto fifth = std::next(fourth);
+  EXPECT_EQ(fifth->second, "anon_inode:[eventfd]");
+  EXPECT_NE(fd_flags_of(pid, fifth->first) & O_CLOEXEC, 0);
   // stdout and stderr append, so a log shared with others or rotated by
   // copy-truncate is never overwritten.
   EXPECT_NE(fd_flags_of(pid, 1) & O_APPEND, 0);

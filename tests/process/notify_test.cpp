@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sd_notify client: datagrams as a supervisor receives them.
 #include "daemonkit/notify.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pidfile: created atomically and locked for the owner's whole life, refusing
 // symlinks, content "PID\n", stale files replaced, removed only by the owner.
 //
@@ -9,11 +10,14 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fcntl.h>
 #include <functional>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 #include "test_support.hpp"
+#include "tool_processes.hpp"
 
 namespace {
 
@@ -314,6 +318,56 @@ TEST_F(pidfile_test, twenty_racing_acquires_have_exactly_one_winner) {
     send_signal_pidfd(r.pidfd.get(), SIGKILL);
     finish(r);
   }
+}
+
+// adopt: how a program exec'd by the holder (daemonkit-monitor) takes up the
+// pidfile whose fcntl lock survived the exec. Only the file at the path, and
+// only a lock nobody else holds, is taken up.
+TEST_F(pidfile_test, adopt_takes_up_a_held_lock_and_nothing_else) {
+  auto r = run_function([&] {
+    auto held = daemonkit::pidfile::acquire(pidfile);
+    if (!held) return 2;
+    // The same file through another fd of ours, as across an exec (a second
+    // fd closing would drop the lock, so the original one is handed on).
+    const int fd = held->fd();
+    daemonkit::unique_fd dup(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    auto other = daemonkit::pidfile::adopt(std::move(dup), tmp.file("elsewhere.pid"));
+    std::printf("%s\n", other ? "adopted elsewhere" : other.err().message().c_str());
+    return 0;
+  });
+  EXPECT_EQ(r.exit_code(), 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "cannot take up pidfile " + tmp.file("elsewhere.pid") + ": not the file held")) << r.out;
+
+  // Held by another process: refused, and that holder keeps it.
+  auto holder = hold_pidfile(pidfile);
+  auto refused = run_function([&] {
+    daemonkit::unique_fd fd(::open(pidfile.c_str(), O_RDWR | O_CLOEXEC));
+    auto p = daemonkit::pidfile::adopt(std::move(fd), pidfile);
+    std::printf("%s\n", p ? "adopted" : p.err().message().c_str());
+    return 0;
+  });
+  EXPECT_TRUE(contains(refused.out, "locked by another process")) << refused.out;
+  auto st = daemonkit::probe_pidfile(pidfile);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, pidfile_state::kind::running);
+  EXPECT_EQ(st->pid, holder.pid);
+  ::kill(holder.pid, SIGKILL);
+  finish(holder);
+
+  // Ours: taken up, and released like an acquired one (the file goes).
+  auto ours = run_function([&] {
+    daemonkit::unique_fd fd(::open(pidfile.c_str(), O_RDWR | O_CLOEXEC));
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (::fcntl(fd.get(), F_SETLK, &fl) != 0) return 2;
+    auto p = daemonkit::pidfile::adopt(std::move(fd), pidfile);
+    if (!p || !p->owned()) return 3;
+    p->release();
+    struct stat s {};
+    return ::stat(pidfile.c_str(), &s) != 0 ? 0 : 4;
+  });
+  EXPECT_EQ(ours.exit_code(), 0) << describe(ours);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: MIT
 // Reading the process tree from /proc and signalling it in one sweep
 // (proc.hpp, signal_descendants in process.hpp), on real process trees.
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
 
-#include "daemonkit/proc.hpp"
+#include "daemonkit/detail/proc.hpp"
 #include "daemonkit/process.hpp"
 #include "test_support.hpp"
 

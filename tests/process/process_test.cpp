@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // process: a pid that travels with its pidfd.
 #include "daemonkit/process.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // trusted_path: the walk root does before acting on a path another user may
 // have shaped (open_checked_dir, locate_checked_file), and the file-system
 // identity it then acts with (fs_identity_scope).
@@ -10,7 +11,7 @@
 // tests run in a forked child that reports what it saw.
 //
 // Skipped when not root (chown and fsuid need it).
-#include "daemonkit/trusted_path.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_user_spec and resolve_credentials against this system's passwd/group.
 #include "daemonkit/credentials.hpp"
 
@@ -15,16 +16,24 @@ using daemonkit::errc;
 TEST(parse_user_spec, splits_user_and_group) {
   auto r = daemonkit::parse_user_spec("www-data");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->first, "www-data");
-  EXPECT_EQ(r->second, "");
+  EXPECT_EQ(r->user, "www-data");
+  EXPECT_EQ(r->group, "");
   r = daemonkit::parse_user_spec("www-data:adm");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->first, "www-data");
-  EXPECT_EQ(r->second, "adm");
+  EXPECT_EQ(r->user, "www-data");
+  EXPECT_EQ(r->group, "adm");
   r = daemonkit::parse_user_spec("1000:1000");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->first, "1000");
-  EXPECT_EQ(r->second, "1000");
+  EXPECT_EQ(r->user, "1000");
+  EXPECT_EQ(r->group, "1000");
+}
+
+TEST(format_user_spec, gives_back_the_text_parsed) {
+  for (const char* text : {"www-data", "www-data:adm", "1000:1000", "0"}) {
+    auto r = daemonkit::parse_user_spec(text);
+    ASSERT_TRUE(r) << text;
+    EXPECT_EQ(daemonkit::format_user_spec(*r), text);
+  }
 }
 
 TEST(parse_user_spec, rejects_malformed_specs) {

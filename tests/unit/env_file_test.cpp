@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/env_file.hpp"
 
 #include <chrono>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exit_status: how a process ended, as a description and a shell exit code.
 #include "daemonkit/exit_status.hpp"
 

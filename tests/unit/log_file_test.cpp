@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemonkit/log_file.hpp"
 
 #include <algorithm>

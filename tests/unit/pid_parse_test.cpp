@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_pid: pidfile content is read defensively. Anything that is not one
 // plausible pid is an error, so it can never turn into a signal to init, to a
 // process group or to "everyone" (kill(-1)).

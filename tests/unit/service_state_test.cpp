@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // NAME.state: bounded however big its inputs, read back exactly, and refused
 // (never read with fields missing) when it is oversized or cut short.
 #include "daemonkit/service_state.hpp"
@@ -22,8 +23,11 @@ const std::string ellipsis = "\xe2\x80\xa6";
 service_state sample() {
   service_state s;
   s.name = "web";
-  s.state = "stopping";
+  s.phase = daemonkit::service_phase::stopping;
   s.monitor_pid = 41;
+  s.keeper_pid = 43;
+  s.escalated = true;
+  s.health = daemonkit::service_health::unhealthy;
   s.pid = 42;
   s.pid_start_ticks = 123456;
   s.started_at = 1700000000;
@@ -34,12 +38,16 @@ service_state sample() {
   s.status_text = "caf\xe9 \x1b]52;c;aGk=\x07\r\nline two\\";
   s.command = std::string("/srv/web --flag \xff\x01", 19) + std::string(1, '\0') + "x";
   s.remaining = 3;
+  s.written_ticks = 987654;
   return s;
 }
 
 void expect_same(const service_state& a, const service_state& b) {
   EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.phase, b.phase);
+  EXPECT_EQ(a.keeper_pid, b.keeper_pid);
+  EXPECT_EQ(a.escalated, b.escalated);
+  EXPECT_EQ(a.health, b.health);
   EXPECT_EQ(a.monitor_pid, b.monitor_pid);
   EXPECT_EQ(a.pid, b.pid);
   EXPECT_EQ(a.pid_start_ticks, b.pid_start_ticks);
@@ -51,6 +59,7 @@ void expect_same(const service_state& a, const service_state& b) {
   EXPECT_EQ(a.status_text, b.status_text);
   EXPECT_EQ(a.command, b.command);
   EXPECT_EQ(a.remaining, b.remaining);
+  EXPECT_EQ(a.written_ticks, b.written_ticks);
 }
 
 TEST(service_state, any_bytes_round_trip) {
@@ -119,7 +128,7 @@ TEST(service_state, a_file_from_before_format_2_still_reads) {
       "name=web\nstate=running\nmonitor_pid=41\npid=42\npid_start_ticks=7\nstarted_at=1\nmonitor_started_at=1\n"
       "restarts=0\nlast_exit=\nlast_exit_code=-1\nstatus_text=ok\ncommand=/srv/web\n");
   ASSERT_TRUE(s) << s.err().message();
-  EXPECT_EQ(s->state, "running");
+  EXPECT_EQ(s->phase, daemonkit::service_phase::running);
   EXPECT_EQ(s->status_text, "ok");
   EXPECT_EQ(s->remaining, 0U);
 }
@@ -128,6 +137,23 @@ TEST(service_state, a_newer_format_with_more_keys_reads) {
   auto s = parse_service_state(format_service_state(sample()) + "future_key=1\n");
   ASSERT_TRUE(s) << s.err().message();
   EXPECT_EQ(s->remaining, 3U);
+}
+
+// The monitor of `daemonkit run` as a container's PID 1 records itself as
+// pid 1, as the container sees it; no other pid of the file may be 1.
+TEST(service_state, only_the_monitor_may_be_pid_1) {
+  auto s = sample();
+  s.monitor_pid = 1;
+  auto read = parse_service_state(format_service_state(s));
+  ASSERT_TRUE(read) << read.err().message();
+  EXPECT_EQ(read->monitor_pid, 1);
+  for (auto field : {&daemonkit::service_state::pid, &daemonkit::service_state::keeper_pid}) {
+    auto bad = sample();
+    bad.*field = 1;
+    auto r = parse_service_state(format_service_state(bad));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.err().message().find("pid 1"), std::string::npos) << r.err().message();
+  }
 }
 
 TEST(service_state, reading_names_the_file) {

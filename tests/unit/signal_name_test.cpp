@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signal names both ways.
 #include "daemonkit/signal_name.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stop schedules: start-stop-daemon's --retry syntax.
 #include "daemonkit/stop_policy.hpp"
 

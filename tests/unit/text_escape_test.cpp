@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // escape_for_terminal, is_valid_utf8, utf8_prefix_length: what a service or a
 // user chose, made safe to show and to cut.
 #include "daemonkit/text_escape.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // parse_duration, parse_size, parse_umask, format_duration: what people type
 // on a command line, and every way to get it wrong.
 #include "daemonkit/units.hpp"
@@ -54,6 +55,19 @@ TEST(parse_duration, rejects_overflow) {
   auto big = daemonkit::parse_duration("100000d");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->count(), 100000LL * 86400 * 1000);
+}
+
+// Exact decimal arithmetic, rounded half up to the millisecond.
+TEST(parse_duration, fractions_are_exact_and_round_half_up) {
+  EXPECT_EQ(daemonkit::parse_duration("0.0005s").value(), 1ms);
+  EXPECT_EQ(daemonkit::parse_duration("0.0004999s").value(), 0ms);
+  EXPECT_EQ(daemonkit::parse_duration("1.0015s").value(), 1002ms);
+  EXPECT_EQ(daemonkit::parse_duration("0.1s").value(), 100ms);  // 0.1 has no exact binary form
+  EXPECT_EQ(daemonkit::parse_duration(".5").value(), 500ms);
+  EXPECT_EQ(daemonkit::parse_duration("5.").value(), 5s);
+  EXPECT_EQ(daemonkit::parse_duration("2.5ms").value(), 3ms);
+  EXPECT_EQ(daemonkit::parse_duration("1.000000000000000000001h").value(), 1h);  // digits past 10 are dropped
+  EXPECT_EQ(daemonkit::parse_duration("0.00001d").value(), 864ms);
 }
 
 TEST(parse_size, reads_units_as_powers_of_1024) {

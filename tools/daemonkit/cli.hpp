@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared pieces of the daemonkit command line: exit codes, messages, and the
 // one place errors become text.
 #pragma once
@@ -7,6 +8,7 @@
 
 #include "daemonkit/result.hpp"
 #include "daemonkit/service.hpp"
+#include "daemonkit/supervised.hpp"
 
 namespace dk {
 
@@ -38,9 +40,15 @@ struct common_options {
 // Resolved state directory (checked and, if create, created).
 daemonkit::result<std::string> state_dir(const common_options& o, bool create);
 
+// "config check failed (exited with status 1): its output", the output's
+// lines as continuation lines (see complain): for reload and restart.
+std::string config_check_failure(const daemonkit::config_check_result& check);
+
 struct start_request {
   daemonkit::service_config config;
   bool explicit_log = false;  // a log was named (run: otherwise pass output through)
+  bool no_state = false;      // run --no-state
+  bool signal_group = false;  // run --signal-group
 };
 
 int cmd_start(const common_options& o, start_request req);
@@ -48,10 +56,12 @@ int cmd_run(const common_options& o, start_request req);
 int cmd_stop(const common_options& o, const std::string& name, const std::string& timeout);
 int cmd_restart(const common_options& o, const std::string& name);
 int cmd_reload(const common_options& o, const std::string& name);
+int cmd_remove(const common_options& o, const std::vector<std::string>& names);
 int cmd_signal(const common_options& o, const std::string& name, const std::string& signal);
 int cmd_reopen(const common_options& o, const std::string& name);
 int cmd_status(const common_options& o, const std::vector<std::string>& names, bool json);
 int cmd_list(const common_options& o, bool json);
+int cmd_list_names(const common_options& o);
 int cmd_logs(const common_options& o, const std::string& name, long lines, bool follow);
 
 }  // namespace dk

@@ -1,34 +1,24 @@
-// stop, reload, signal, reopen: act on a running service through its monitor.
-#include <algorithm>
-#include <chrono>
+// SPDX-License-Identifier: MIT
+// stop, reload, signal, reopen, remove: parse, call daemonkit/supervised.hpp, print.
 #include <cstdio>
-#include <fstream>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "cli.hpp"
-#include "daemonkit/monitor.hpp"
-#include "daemonkit/pidfile.hpp"
-#include "daemonkit/proc.hpp"
-#include "daemonkit/process.hpp"
-#include "daemonkit/service_state.hpp"
 #include "daemonkit/signal_name.hpp"
+#include "daemonkit/supervised.hpp"
 #include "daemonkit/units.hpp"
-#include "service_view.hpp"
 
 namespace dk {
 
 namespace {
 
-using std::chrono::milliseconds;
-
-// How long the monitor keeps sending SIGKILL before it reports processes
-// that remain (the monitor's k_kill_wait), and how long after that we give it
-// to publish them.
-constexpr milliseconds k_kill_wait{5000};
-constexpr milliseconds k_report_grace{2000};
+using daemonkit::service_view;
 
 // Looks a service up for a control command; nullopt after printing why not.
 std::optional<service_view> find(const common_options& o, const std::string& name, int& rc) {
-  if (!valid_service_name(name)) {
+  if (!daemonkit::valid_service_name(name)) {
     rc = usage_error("invalid service name '" + name + "'");
     return std::nullopt;
   }
@@ -38,7 +28,7 @@ std::optional<service_view> find(const common_options& o, const std::string& nam
     rc = exit_failure;
     return std::nullopt;
   }
-  auto v = inspect_service(*dir, name);
+  auto v = daemonkit::inspect_service(*dir, name);
   if (v.what == service_view::kind::error) {
     complain(name, v.error);
     rc = exit_failure;
@@ -47,285 +37,95 @@ std::optional<service_view> find(const common_options& o, const std::string& nam
   return v;
 }
 
-// The monitor, pinned by a pidfd and checked to still hold the lock.
-daemonkit::result<daemonkit::process> open_monitor(const service_view& v) {
-  if (!v.monitor_verified) {
-    return daemonkit::make_error(daemonkit::errc::not_lock_owner,
-                                 v.paths.pidfile + " is locked by pid " + std::to_string(v.monitor_pid) +
-                                     ", which is not this service's monitor (" + v.paths.state +
-                                     " does not name it); refusing to signal it");
-  }
-  auto proc = daemonkit::process::open(v.monitor_pid);
-  if (!proc) return proc;
-  auto again = daemonkit::probe_pidfile(v.paths.pidfile);
-  if (!again || again->state != daemonkit::pidfile_state::kind::running || again->pid != v.monitor_pid) {
-    return daemonkit::make_error(daemonkit::errc::not_running, "not running");
-  }
-  return proc;
-}
-
-// The monitor's keeper (see monitor.cpp): its child named daemonkit-keep.
-// Not a process of the service, though it descends from the monitor.
-bool is_keeper(pid_t pid, pid_t monitor) {
-  auto st = daemonkit::read_proc_stat(pid);
-  if (!st || st->ppid != monitor) return false;
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
-  return name == "daemonkit-keep";
-}
-
-// The service's main process: for a supervised service a descendant of the
-// monitor that holds the lock (not its keeper), otherwise the recorded pid
-// with its recorded start time. Pinned by a pidfd before the check, and
-// checked alive after it, so the check was about the process we hold.
-daemonkit::result<daemonkit::process> open_service(const service_view& v) {
-  if (v.pid <= 1) return daemonkit::make_error(daemonkit::errc::not_running, "its main process is not known yet");
-  auto proc = daemonkit::process::open(v.pid);
-  if (!proc) return proc;
-  if (v.what == service_view::kind::supervised) {
-    if (!daemonkit::is_descendant(v.pid, v.monitor_pid) || is_keeper(v.pid, v.monitor_pid) || proc->exited()) {
-      return daemonkit::make_error(
-          daemonkit::errc::not_lock_owner,
-          "pid " + std::to_string(v.pid) + " is not a process of this service; refusing to signal it");
-    }
-  } else if (!same_process(v.pid, v.pid_start_ticks)) {
-    return daemonkit::make_error(daemonkit::errc::not_running, "not running");
-  }
-  return proc;
-}
-
-// Every process of an unsupervised service: its session (the monitor made it
-// a session leader, so the session id is its pid).
-std::vector<pid_t> session_members(pid_t sid) {
-  std::vector<pid_t> out;
-  for (const auto& st : daemonkit::list_descendant_stats(1)) {
-    if (st.sid == sid && st.pid != sid && st.state != 'Z' && st.state != 'X') out.push_back(st.pid);
-  }
-  return out;
-}
-
-// Sends sig to each live process of the session, each pinned by a pidfd and
-// checked to be in the session after that. Returns the pinned processes.
-std::vector<daemonkit::process> signal_session(pid_t sid, int sig) {
-  std::vector<daemonkit::process> out;
-  for (pid_t p : session_members(sid)) {
-    auto proc = daemonkit::process::open(p);
-    if (!proc) continue;
-    auto s = daemonkit::read_proc_stat(p);
-    if (!s || s->sid != sid || proc->exited()) continue;
-    (void)proc->signal(sig);
-    out.push_back(std::move(*proc));
-  }
-  return out;
-}
-
-// SIGKILLs the session's processes until none is left: a process forked
-// after a sweep escaped it, and one sent SIGKILL cannot fork again, so each
-// round can only find fewer. Each round waits (pidfds) for what it killed.
-// False at the deadline.
-bool kill_session_until_gone(pid_t sid, milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto killed = signal_session(sid, SIGKILL);
-    if (killed.empty()) return true;
-    for (const auto& proc : killed) {
-      auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
-      if (left <= milliseconds(0)) return false;
-      (void)proc.wait_exit(left);
-    }
-  }
-}
-
-// "3 processes remain after SIGKILL (pids 101, 102, 103)"
-std::string describe_remaining(unsigned count, const std::vector<pid_t>& pids) {
-  std::string s = std::to_string(count) + (count == 1 ? " process remains" : " processes remain") + " after SIGKILL";
-  if (pids.empty()) return s;
-  s += pids.size() == 1 ? " (pid " : " (pids ";
-  constexpr size_t shown = 5;
-  for (size_t i = 0; i < pids.size() && i < shown; ++i) s += (i > 0 ? ", " : "") + std::to_string(pids[i]);
-  if (pids.size() > shown) s += ", ...";
-  return s + ")";
-}
-
-// What the monitor published about processes SIGKILL has not ended (0 when
-// none, or when its state cannot be read), with their pids as we see them:
-// the live processes below it, but its keeper.
-std::pair<unsigned, std::vector<pid_t>> remaining_processes(const service_view& v) {
-  auto st = daemonkit::read_service_state(v.paths.state);
-  if (!st || !*st || (*st)->monitor_pid != v.monitor_pid || (*st)->remaining == 0) return {0, {}};
-  std::vector<pid_t> pids;
-  for (const auto& p : daemonkit::list_descendant_stats(v.monitor_pid)) {
-    if (p.state != 'Z' && p.state != 'X' && !is_keeper(p.pid, v.monitor_pid)) pids.push_back(p.pid);
-  }
-  return {(*st)->remaining, pids};
-}
-
-// Signals an opened process, or says why not (either step). True on success.
-bool send_or_complain(const std::string& name, const daemonkit::result<daemonkit::process>& proc, int sig) {
-  if (!proc) {
-    complain(name, proc.err().message());
-    return false;
-  }
-  if (auto r = proc->signal(sig); !r) {
-    complain(name, r.err().message());
-    return false;
-  }
-  return true;
-}
-
-// After the service is gone without its monitor: no stale pidfile naming a
-// pid that will be recycled, and a state that says stopped.
-void mark_stopped(const service_view& v) {
-  auto lock = daemonkit::probe_pidfile(v.paths.pidfile);
-  if (lock && lock->state == daemonkit::pidfile_state::kind::stale) {
-    daemonkit::remove_stale_pidfile(v.paths.pidfile, lock->file_pid);
-  }
-  daemonkit::service_state s = v.state.value_or(daemonkit::service_state{});
-  s.name = v.name;
-  s.state = "stopped";
-  s.pid = 0;
-  s.pid_start_ticks = 0;
-  (void)daemonkit::write_service_state(v.paths.state, s);
-}
-
-int stop_unsupervised(const service_view& v, milliseconds timeout, int stop_signal) {
-  auto main = open_service(v);
-  if (!main) {
-    std::printf("%s: not running\n", v.name.c_str());
-    return exit_ok;
-  }
-  auto st = daemonkit::read_proc_stat(v.pid);
-  if (!st || st->sid != v.pid) {
-    complain(v.name, "pid " + std::to_string(v.pid) + " no longer leads the service's session; refusing to signal it");
-    return exit_failure;
-  }
-  // The main process first: if we may not signal it (another user's
-  // process), say so now instead of waiting for a stop that cannot happen.
-  auto signal_all = [&](int sig) {
-    if (auto r = main->signal(sig); !r) {
-      complain(v.name, r.err().message());
-      return false;
-    }
-    (void)signal_session(v.pid, sig);
-    return true;
-  };
-  if (!signal_all(stop_signal)) return exit_failure;
-  auto gone = main->wait_exit(timeout);
-  if (!gone || !*gone) {
-    if (!signal_all(SIGKILL)) return exit_failure;
-    gone = main->wait_exit(k_kill_wait);
-  }
-  if (!gone || !*gone) {
-    complain(v.name, "pid " + std::to_string(v.pid) + " did not exit after SIGKILL");
-    return exit_failure;
-  }
-  // The main process went; anything left in its session follows. stop
-  // returns only once every process of the service is gone, not just
-  // signalled.
-  if (!kill_session_until_gone(v.pid, k_kill_wait)) {
-    auto left = session_members(v.pid);
-    complain(v.name, describe_remaining(static_cast<unsigned>(left.size()), left) + " in its session");
-    return exit_failure;
-  }
-  mark_stopped(v);
-  std::printf("%s: stopped (pid %d, was unsupervised)\n", v.name.c_str(), static_cast<int>(v.pid));
-  return exit_ok;
-}
-
 }  // namespace
 
 int cmd_stop(const common_options& o, const std::string& name, const std::string& timeout_text) {
   int rc = exit_ok;
   auto v = find(o, name, rc);
   if (!v) return rc;
-  std::optional<milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> timeout;
   if (!timeout_text.empty()) {
     auto d = daemonkit::parse_duration(timeout_text);
     if (!d) return usage_error("--timeout: " + d.err().message());
     timeout = *d;
   }
-  milliseconds configured = v->config ? v->config->stop_timeout : milliseconds(10000);
-  if (v->what == service_view::kind::unsupervised) {
-    return stop_unsupervised(*v, timeout.value_or(configured), v->config ? v->config->stop_signal : SIGTERM);
-  }
-  if (v->what != service_view::kind::supervised) {
-    // A monitor that died with its service leaves a stale pidfile and a state
-    // that says "dead": stopping it means tidying that up.
-    if (v->what == service_view::kind::failed && v->state && v->state->state != "failed" &&
-        v->state->state != "exited") {
-      mark_stopped(*v);
-    }
-    std::printf("%s: not running\n", name.c_str());
-    return exit_ok;
-  }
-  auto mon = open_monitor(*v);
-  if (!mon) {
-    if (mon.err().code == daemonkit::errc::not_running) {
-      std::printf("%s: not running\n", name.c_str());
-      return exit_ok;
-    }
-    complain(name, mon.err().message());
-    return exit_failure;
-  }
-  milliseconds t = timeout.value_or(configured);
-  const auto kill_at = std::chrono::steady_clock::now() + t;  // when the monitor escalates to KILL
-  int value = static_cast<int>(std::min<long long>(std::max<long long>(t.count(), 1), 0x7fffffff));
-  if (auto r = mon->signal_with_value(SIGTERM, value); !r) {
+  auto r = daemonkit::stop_service(*v, timeout);
+  if (!r) {
     complain(name, r.err().message());
     return exit_failure;
   }
-  // The monitor stops the whole tree (escalating to KILL, repeated until no
-  // process is left) and exits when the last one is gone; its pidfd tells us
-  // the moment that happens. Processes that outlive the kill wait it keeps
-  // trying to kill, and publishes as remaining: then we say so and fail.
-  auto gone = mon->wait_exit(t + k_kill_wait + k_report_grace);
-  if (gone && !*gone && remaining_processes(*v).first == 0) gone = mon->wait_exit(milliseconds(10000));
-  if (!gone || !*gone) {
-    if (auto [count, pids] = remaining_processes(*v); count > 0) {
-      complain(name, describe_remaining(count, pids) + "; still stopping");
-      return exit_failure;
-    }
-    complain(name, "monitor (pid " + std::to_string(v->monitor_pid) + ") did not finish stopping the service");
+  if (r->remaining > 0) {
+    complain(name, daemonkit::describe_remaining(r->remaining, r->remaining_pids) +
+                       (r->unsupervised ? " in its session" : "; still stopping"));
     return exit_failure;
   }
-  // The monitor's exit normally means the service is gone; but a monitor
-  // killed mid-stop leaves it running, unsupervised: finish the job.
-  auto after = inspect_service(v->paths.pidfile.substr(0, v->paths.pidfile.rfind('/')), name);
-  if (after.what == service_view::kind::unsupervised) {
-    // The stop signal already went out: keep the original KILL deadline.
-    auto left = std::chrono::duration_cast<milliseconds>(kill_at - std::chrono::steady_clock::now());
-    return stop_unsupervised(after, std::max(left, milliseconds(0)),
-                             after.config ? after.config->stop_signal : SIGTERM);
-  }
-  if (v->pid > 0) std::printf("%s: stopped (pid %d)\n", name.c_str(), static_cast<int>(v->pid));
+  if (!r->was_running) std::printf("%s: not running\n", name.c_str());
+  else if (r->unsupervised)
+    std::printf("%s: stopped (pid %d, was unsupervised)\n", name.c_str(), static_cast<int>(r->pid));
+  else if (r->pid > 0) std::printf("%s: stopped (pid %d)\n", name.c_str(), static_cast<int>(r->pid));
   else std::printf("%s: stopped\n", name.c_str());
+  // Stopped all the same (exit 0), but not the way it was asked to: a
+  // database killed mid-write is worth a line of its own.
+  if (r->escalated) {
+    std::string what = r->pid > 0 ? "stopped (pid " + std::to_string(r->pid) + ") " : "stopped ";
+    std::fflush(stdout);
+    complain(name, what + "with SIGKILL: still running " + daemonkit::format_duration(r->timeout) + " after " +
+                       daemonkit::signal_name(r->stop_signal));
+  }
   return exit_ok;
+}
+
+std::string config_check_failure(const daemonkit::config_check_result& check) {
+  // The command's own lines, each shown (escaped by complain) on a line of
+  // its own: nginx -t and sshd -t say what is wrong over several lines.
+  std::string text = "config check failed (" + check.why + ")";
+  std::string_view output = check.output;
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.remove_suffix(1);
+  bool first = true;
+  while (!output.empty()) {
+    auto nl = output.find('\n');
+    text += (first ? ": " : "\n    ") + std::string(output.substr(0, nl));
+    first = false;
+    if (nl == std::string_view::npos) break;
+    output.remove_prefix(nl + 1);
+  }
+  return text;
 }
 
 int cmd_reload(const common_options& o, const std::string& name) {
   int rc = exit_ok;
   auto v = find(o, name, rc);
   if (!v) return rc;
-  if (!v->running()) {
-    complain(name, "not running");
+  auto r = daemonkit::reload_service(*v);
+  if (!r) {
+    complain(name, r.err().message());
     return exit_failure;
   }
-  if (v->what == service_view::kind::supervised) {
-    auto mon = open_monitor(*v);
-    if (mon) {
-      if (auto r = mon->signal(SIGHUP); !r) {
-        complain(name, r.err().message());
-        return exit_failure;
-      }
-      std::printf("%s: reloading (pid %d)\n", name.c_str(), static_cast<int>(v->pid));
+  using outcome = daemonkit::reload_result::outcome;
+  const std::string pid = std::to_string(r->pid);
+  const std::string sig = "SIG" + daemonkit::signal_name(r->signal);
+  switch (r->what) {
+    case outcome::reloaded:
+      std::printf("%s: reloaded (pid %d)\n", name.c_str(), static_cast<int>(r->pid));
       return exit_ok;
-    }
+    case outcome::no_reload: complain(name, "has no reload (--reload-signal none)"); return exit_failure;
+    case outcome::check_failed: complain(name, config_check_failure(r->check)); return exit_failure;
+    case outcome::exited:
+      complain(name, "reload failed: pid " + pid + " exited " +
+                         (r->announced ? "while reloading, after " + sig
+                                       : "within " + daemonkit::format_duration(r->reload_timeout) + " of " + sig));
+      return exit_failure;
+    case outcome::timed_out:
+      complain(name, "reload failed: pid " + pid + " said RELOADING=1 but not READY=1 within " +
+                         daemonkit::format_duration(r->ready_timeout));
+      return exit_failure;
+    case outcome::refused:
+      // Its own words ("reload failed: WHY"), escaped by complain; the
+      // service runs on with what it had.
+      complain(name, r->status_text + " (pid " + pid + " runs on with its previous configuration)");
+      return exit_failure;
   }
-  int sig = v->config ? v->config->reload_signal : SIGHUP;
-  if (!send_or_complain(name, open_service(*v), sig)) return exit_failure;
-  std::printf("%s: reloading (pid %d)\n", name.c_str(), static_cast<int>(v->pid));
-  return exit_ok;
+  return exit_failure;
 }
 
 int cmd_signal(const common_options& o, const std::string& name, const std::string& signal_text) {
@@ -334,13 +134,12 @@ int cmd_signal(const common_options& o, const std::string& name, const std::stri
   int rc = exit_ok;
   auto v = find(o, name, rc);
   if (!v) return rc;
-  if (!v->running()) {
-    complain(name, "not running");
+  auto pid = daemonkit::signal_service(*v, *sig);
+  if (!pid) {
+    complain(name, pid.err().message());
     return exit_failure;
   }
-  if (!send_or_complain(name, open_service(*v), *sig)) return exit_failure;
-  std::printf("%s: sent SIG%s to pid %d\n", name.c_str(), daemonkit::signal_name(*sig).c_str(),
-              static_cast<int>(v->pid));
+  std::printf("%s: sent SIG%s to pid %d\n", name.c_str(), daemonkit::signal_name(*sig).c_str(), static_cast<int>(*pid));
   return exit_ok;
 }
 
@@ -348,13 +147,33 @@ int cmd_reopen(const common_options& o, const std::string& name) {
   int rc = exit_ok;
   auto v = find(o, name, rc);
   if (!v) return rc;
-  if (v->what != service_view::kind::supervised) {
-    complain(name, "not running under a monitor");
+  if (auto r = daemonkit::reopen_service_logs(*v); !r) {
+    complain(name, r.err().message());
     return exit_failure;
   }
-  if (!send_or_complain(name, open_monitor(*v), daemonkit::reopen_logs_signal())) return exit_failure;
   std::printf("%s: reopening logs\n", name.c_str());
   return exit_ok;
+}
+
+int cmd_remove(const common_options& o, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    if (!daemonkit::valid_service_name(n)) return usage_error("invalid service name '" + n + "'");
+  }
+  auto dir = state_dir(o, false);
+  if (!dir) {
+    complain("", dir.err().message());
+    return exit_failure;
+  }
+  int rc = exit_ok;
+  for (const auto& n : names) {
+    if (auto r = daemonkit::remove_service(*dir, n); !r) {
+      complain(n, r.err().message());
+      rc = exit_failure;
+    } else {
+      std::printf("%s: removed\n", n.c_str());
+    }
+  }
+  return rc;
 }
 
 }  // namespace dk

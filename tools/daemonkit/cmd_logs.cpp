@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // logs: the last lines of a service's log, optionally following it.
 #include <cerrno>
 #include <cstdio>
@@ -6,24 +7,25 @@
 #include <unistd.h>
 
 #include "cli.hpp"
-#include "config_json.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
 #include "daemonkit/log_tail.hpp"
-#include "daemonkit/trusted_path.hpp"
-#include "service_view.hpp"
+#include "daemonkit/service_codec.hpp"
+#include "daemonkit/supervised.hpp"
+#include "paths.hpp"
 
 namespace dk {
 
 int cmd_logs(const common_options& o, const std::string& name, long lines, bool follow) {
-  if (!valid_service_name(name)) return usage_error("invalid service name '" + name + "'");
+  if (!daemonkit::valid_service_name(name)) return usage_error("invalid service name '" + name + "'");
   auto dir = state_dir(o, false);
   if (!dir) {
     complain(name, dir.err().message());
     return exit_failure;
   }
-  auto v = inspect_service(*dir, name);
+  auto v = daemonkit::inspect_service(*dir, name);
   if (!v.config) {
-    auto config = read_config(v.paths.config);  // says why: missing, or which field is bad
-    std::string why = v.what == service_view::kind::error                           ? v.error
+    auto config = daemonkit::read_service_config(v.paths.config);  // says why: missing, or which field is bad
+    std::string why = v.what == daemonkit::service_view::kind::error                ? v.error
                       : config || config.err().code == daemonkit::errc::not_running ? "no such service"
                                                                                     : config.err().message();
     complain(name, why);
@@ -39,11 +41,8 @@ int cmd_logs(const common_options& o, const std::string& name, long lines, bool 
   // print any file (a symlink or hard link it planted): check the way as the
   // monitor does before writing, and read as that user where it owns it.
   std::optional<daemonkit::credentials> user;
-  if (!c.user.empty()) {
-    auto spec = daemonkit::parse_user_spec(c.user);
-    auto creds = spec ? daemonkit::resolve_credentials(spec->first, spec->second)
-                      : daemonkit::result<daemonkit::credentials>(std::move(spec).err());
-    if (creds) user = std::move(*creds);
+  if (c.user) {
+    if (auto creds = daemonkit::resolve_credentials(c.user->user, c.user->group)) user = std::move(*creds);
   }
   daemonkit::path_trust trust;
   if (user && user->uid != ::geteuid()) trust.service_user = &*user;

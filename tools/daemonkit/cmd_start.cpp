@@ -1,4 +1,6 @@
+// SPDX-License-Identifier: MIT
 // start, run and restart: bring a service up under a monitor.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -6,11 +8,12 @@
 #include <variant>
 
 #include "cli.hpp"
-#include "config_json.hpp"
 #include "daemonkit/daemonize.hpp"
 #include "daemonkit/monitor.hpp"
 #include "daemonkit/pidfile.hpp"
-#include "service_view.hpp"
+#include "daemonkit/service_codec.hpp"
+#include "daemonkit/supervised.hpp"
+#include "paths.hpp"
 
 namespace dk {
 
@@ -21,10 +24,8 @@ namespace {
 daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service_config& c) {
   if (c.passthrough) return {};
   std::optional<daemonkit::credentials> user;
-  if (!c.user.empty()) {
-    auto spec = daemonkit::parse_user_spec(c.user);
-    if (!spec) return std::move(spec).err();
-    auto creds = daemonkit::resolve_credentials(spec->first, spec->second);
+  if (c.user) {
+    auto creds = daemonkit::resolve_credentials(c.user->user, c.user->group);
     if (!creds) return std::move(creds).err();
     user = std::move(*creds);
   }
@@ -51,35 +52,35 @@ daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service
 }
 
 // "already running (pid N)" with the service's pid, not the monitor's.
-int already_running(const service_view& v) {
-  std::string extra = v.what == service_view::kind::unsupervised
+int already_running(const daemonkit::service_view& v) {
+  std::string extra = v.what == daemonkit::service_view::kind::unsupervised
                           ? ", unsupervised: its monitor is gone; stop it with 'daemonkit stop " + v.name + "'"
                           : "";
   complain(v.name, "already running (pid " + std::to_string(v.pid > 0 ? v.pid : v.monitor_pid) + extra + ")");
   return exit_failure;
 }
 
-daemonkit::monitor_options monitor_for(const daemonkit::service_config& c, const service_paths& p, bool foreground) {
+daemonkit::monitor_options monitor_for(const daemonkit::service_config& c, const daemonkit::service_paths& p,
+                                       bool foreground) {
   daemonkit::monitor_options mo;
   mo.service = c;
   mo.state_path = p.state;
   mo.foreground = foreground;
-  std::string config_path = p.config;
-  mo.on_locked = [c, config_path]() { return write_config(config_path, c); };
+  mo.config_path = p.config;
   return mo;
 }
 
 // What start and run share: the state directory, a check that the service is
 // not already running, and its log. Returns the service's view, or the exit
 // code after saying why it cannot start.
-std::variant<service_view, int> prepare_start(const common_options& o, daemonkit::service_config& c) {
+std::variant<daemonkit::service_view, int> prepare_start(const common_options& o, daemonkit::service_config& c) {
   auto dir = state_dir(o, true);
   if (!dir) {
     complain(c.name, dir.err().message());
     return exit_failure;
   }
-  auto v = inspect_service(*dir, c.name);
-  if (v.what == service_view::kind::error) {
+  auto v = daemonkit::inspect_service(*dir, c.name);
+  if (v.what == daemonkit::service_view::kind::error) {
     complain(c.name, v.error);
     return exit_failure;
   }
@@ -94,8 +95,8 @@ std::variant<service_view, int> prepare_start(const common_options& o, daemonkit
 int start_config(const common_options& o, daemonkit::service_config c, const char* verb) {
   auto prepared = prepare_start(o, c);
   if (auto* rc = std::get_if<int>(&prepared)) return *rc;
-  const auto& v = std::get<service_view>(prepared);
-  const std::string dir = v.paths.pidfile.substr(0, v.paths.pidfile.rfind('/'));
+  const auto& v = std::get<daemonkit::service_view>(prepared);
+  const std::string& dir = v.state_dir;
 
   daemonkit::daemonize_options d;
   d.pidfile = v.paths.pidfile;
@@ -109,14 +110,26 @@ int start_config(const common_options& o, daemonkit::service_config c, const cha
   }
   if (launched->is_daemon()) {
     auto mo = monitor_for(c, v.paths, false);
+    // This process becomes the monitor program; only if there is none, or
+    // it cannot run, does it go on as the monitor itself (the same monitor,
+    // with the CLI's memory kept resident).
+    if (auto program = monitor_program(); !program.empty()) {
+      (void)daemonkit::exec_monitor(program, mo, launched->held_pidfile(), &*launched);
+    }
     int code = daemonkit::run_monitor(mo, std::move(launched->held_pidfile()), &*launched);
     std::fflush(nullptr);
     ::_exit(code);
   }
   auto pid = launched->wait_ready();
   if (!pid) {
+    // A monitor that failed the start killed what it started before it said
+    // so; let it finish exiting too, so nothing of the service is left when
+    // we return. (One that timed out is left running: see below.)
+    if (pid.err().code != daemonkit::errc::timed_out) {
+      (void)launched->daemon_process().wait_exit(daemonkit::monitor_kill_wait);
+    }
     if (pid.err().code == daemonkit::errc::already_running) {
-      return already_running(inspect_service(dir, c.name));
+      return already_running(daemonkit::inspect_service(dir, c.name));
     }
     complain(c.name, pid.err().message());
     return exit_failure;
@@ -125,35 +138,82 @@ int start_config(const common_options& o, daemonkit::service_config c, const cha
   return exit_ok;
 }
 
+// The state directory cannot be created or written: read-only, or not ours.
+bool cannot_write(const daemonkit::error& e) {
+  return e.code == std::error_code(EROFS, std::system_category()) ||
+         e.code == std::error_code(EACCES, std::system_category());
+}
+
+// `run` with no state at all: no pidfile, NAME.state or NAME.json, so no
+// other command can find the service; the monitor is its only handle (as
+// tini is). `why`, when not empty, is why the state directory was given up.
+int run_without_state(const common_options& o, start_request req, const std::string& why = {}) {
+  auto& c = req.config;
+  if (!why.empty()) complain(c.name, why + "; running without state (status and stop cannot find this service)");
+  if (auto r = prepare_logs(o, c); !r) {
+    complain(c.name, r.err().message());
+    return exit_failure;
+  }
+  daemonkit::monitor_options mo;
+  mo.service = c;
+  mo.foreground = true;
+  mo.signal_group = req.signal_group;
+  daemonkit::pidfile none;
+  if (auto program = monitor_program(); !program.empty()) (void)daemonkit::exec_monitor(program, mo, none, nullptr);
+  return daemonkit::run_monitor(mo, std::move(none), nullptr);
+}
+
 }  // namespace
 
 int cmd_start(const common_options& o, start_request req) { return start_config(o, std::move(req.config), "started"); }
 
 int cmd_run(const common_options& o, start_request req) {
   auto& c = req.config;
+  if (req.no_state) return run_without_state(o, std::move(req));
+  // A read-only root (a container run with --read-only) has no state
+  // directory to make: run works without one, and says what that costs.
+  if (auto dir = state_dir(o, true); !dir && cannot_write(dir.err())) {
+    return run_without_state(o, std::move(req), dir.err().message());
+  }
   auto prepared = prepare_start(o, c);
   if (auto* rc = std::get_if<int>(&prepared)) return *rc;
-  const auto& v = std::get<service_view>(prepared);
-  const std::string dir = v.paths.pidfile.substr(0, v.paths.pidfile.rfind('/'));
+  const auto& v = std::get<daemonkit::service_view>(prepared);
+  const std::string& dir = v.state_dir;
   auto lock = daemonkit::pidfile::acquire(v.paths.pidfile);
   if (!lock) {
-    if (lock.err().code == daemonkit::errc::already_running) return already_running(inspect_service(dir, c.name));
+    if (lock.err().code == daemonkit::errc::already_running)
+      return already_running(daemonkit::inspect_service(dir, c.name));
+    if (cannot_write(lock.err())) return run_without_state(o, std::move(req), lock.err().message());
     complain(c.name, lock.err().message());
     return exit_failure;
   }
-  return daemonkit::run_monitor(monitor_for(c, v.paths, true), std::move(*lock), nullptr);
+  auto mo = monitor_for(c, v.paths, true);
+  mo.signal_group = req.signal_group;
+  if (auto program = monitor_program(); !program.empty()) (void)daemonkit::exec_monitor(program, mo, *lock, nullptr);
+  return daemonkit::run_monitor(mo, std::move(*lock), nullptr);
 }
 
 int cmd_restart(const common_options& o, const std::string& name) {
-  if (!valid_service_name(name)) return usage_error("invalid service name '" + name + "'");
+  if (!daemonkit::valid_service_name(name)) return usage_error("invalid service name '" + name + "'");
   auto dir = state_dir(o, false);
   if (!dir) {
     complain(name, dir.err().message());
     return exit_failure;
   }
-  auto config = read_config(paths_for(*dir, name).config);
+  auto config = daemonkit::read_service_config(daemonkit::service_paths_for(*dir, name).config);
   if (!config) {
     complain(name, config.err().code == daemonkit::errc::not_running ? "no such service" : config.err().message());
+    return exit_failure;
+  }
+  // A configuration that does not check out is refused before anything is
+  // stopped: the running instance keeps serving.
+  auto check = daemonkit::check_service_config(*config);
+  if (!check) {
+    complain(name, "cannot run the config check: " + check.err().message());
+    return exit_failure;
+  }
+  if (!check->ok) {
+    complain(name, config_check_failure(*check));
     return exit_failure;
   }
   if (int rc = cmd_stop(o, name, ""); rc != exit_ok) return rc;

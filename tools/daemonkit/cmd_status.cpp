@@ -1,64 +1,32 @@
+// SPDX-License-Identifier: MIT
 // status and list: what every service is doing, for people and for scripts.
 //
 // --json output is stable: an array of objects with the fields documented
 // in docs/daemonkit.md (name, state, running, supervised, pid, monitor_pid,
 // uptime_seconds, started_at, restarts, last_exit, last_exit_code,
-// status_text, command, log_file, remaining, exit_code, error). It is always
+// status_text, command, log_file, remaining, health, exit_code, error). It is always
 // valid UTF-8: a byte that is not (a service may send any STATUS= text and run
 // any argv) becomes U+FFFD. Plain output escapes control characters and such
 // bytes instead (\x1b, \r, \xe9), through daemonkit::escape_for_terminal.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <dirent.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "daemonkit/supervised.hpp"
 #include "daemonkit/text_escape.hpp"
 #include "daemonkit/units.hpp"
-#include "service_view.hpp"
 
 namespace dk {
 
 namespace {
 
+using daemonkit::service_view;
 using json = nlohmann::json;
 
-std::vector<std::string> all_names(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (struct dirent* e = ::readdir(d)) {
-      std::string f = e->d_name;
-      for (const char* ext : {".json", ".state", ".pid"}) {
-        std::string x = ext;
-        if (f.size() > x.size() && f.compare(f.size() - x.size(), x.size(), x) == 0) {
-          std::string n = f.substr(0, f.size() - x.size());
-          if (valid_service_name(n)) names.push_back(n);
-        }
-      }
-    }
-    ::closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
-
-const char* state_word(const service_view& v) {
-  switch (v.what) {
-    case service_view::kind::supervised: return v.state ? v.state->state.c_str() : "running";
-    case service_view::kind::unsupervised: return "unsupervised";
-    case service_view::kind::failed: return "failed";
-    case service_view::kind::exited: return "exited";
-    case service_view::kind::stopped: return "stopped";
-    case service_view::kind::unknown_name: return "unknown";
-    case service_view::kind::error: return "error";
-  }
-  return "unknown";
-}
-
 long long uptime_of(const service_view& v) {
-  if (!v.running() || !v.state || v.state->started_at <= 0 || v.state->pid != v.pid) return -1;
+  if (!v.alive() || !v.state || v.state->started_at <= 0 || v.state->pid != v.pid) return -1;
   return std::max<long long>(0, static_cast<long long>(std::time(nullptr)) - v.state->started_at);
 }
 
@@ -97,15 +65,17 @@ std::string command_of(const service_view& v) {
 json to_json(const service_view& v) {
   json j;
   j["name"] = v.name;
-  j["state"] = state_word(v);
-  j["running"] = v.running();
+  j["state"] = v.word();
+  // The boolean field is named after the phase word: one spelling of it.
+  // It is true while a process of the service is alive: not in backoff.
+  j[std::string(to_string(daemonkit::service_phase::running))] = v.alive();
   j["supervised"] = v.what == service_view::kind::supervised;
-  j["pid"] = v.running() && v.pid > 0 ? json(v.pid) : json(nullptr);
+  j["pid"] = v.alive() && v.pid > 0 ? json(v.pid) : json(nullptr);
   j["monitor_pid"] = v.monitor_pid > 0 ? json(v.monitor_pid) : json(nullptr);
   long long up = uptime_of(v);
   j["uptime_seconds"] = up >= 0 ? json(up) : json(nullptr);
   j["started_at"] =
-      v.running() && v.state && v.state->started_at > 0 ? json(iso_time(v.state->started_at)) : json(nullptr);
+      v.alive() && v.state && v.state->started_at > 0 ? json(iso_time(v.state->started_at)) : json(nullptr);
   j["restarts"] = v.state ? v.state->restarts : 0U;
   j["last_exit"] = v.state && !v.state->last_exit.empty() ? json(v.state->last_exit) : json(nullptr);
   j["last_exit_code"] = v.state && v.state->last_exit_code >= 0 ? json(v.state->last_exit_code) : json(nullptr);
@@ -113,7 +83,8 @@ json to_json(const service_view& v) {
   j["command"] = v.config ? json(v.config->argv) : json(nullptr);
   j["log_file"] = v.config && !v.config->log_file.empty() ? json(v.config->log_file) : json(nullptr);
   j["remaining"] = v.state ? v.state->remaining : 0U;
-  j["exit_code"] = v.lsb_code();
+  j["health"] = v.health() == daemonkit::service_health::none ? json(nullptr) : json(to_string(v.health()));
+  j["exit_code"] = static_cast<int>(v.lsb_code());
   if (!v.error.empty()) j["error"] = v.error;
   return j;
 }
@@ -123,9 +94,23 @@ std::string dump_json(const json& j) { return j.dump(2, ' ', false, json::error_
 
 std::string shown(std::string_view text) { return daemonkit::escape_for_terminal(text); }
 
-// The STATE column: the state, and the processes stop could not kill.
+// What the health checks say, for people: "healthy", "unhealthy", "health
+// starting" (no result yet); empty without checks.
+std::string health_text(const service_view& v) {
+  switch (v.health()) {
+    case daemonkit::service_health::none: return "";
+    case daemonkit::service_health::starting: return "health starting";
+    case daemonkit::service_health::healthy:
+    case daemonkit::service_health::unhealthy: return std::string(to_string(v.health()));
+  }
+  return "";
+}
+
+// The STATE column: the state, its health, and the processes stop could not
+// kill.
 std::string state_column(const service_view& v) {
-  std::string s = state_word(v);
+  std::string s(v.word());
+  if (auto h = health_text(v); !h.empty()) s += " (" + h + ")";
   if (v.state && v.state->remaining > 0) s += " (" + std::to_string(v.state->remaining) + " remain)";
   return s;
 }
@@ -137,7 +122,7 @@ void print_table(const std::vector<service_view>& views) {
   std::vector<row> rows{{"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "COMMAND"}};
   for (const auto& v : views) {
     long long up = uptime_of(v);
-    rows.push_back({shown(v.name), shown(state_column(v)), v.running() && v.pid > 0 ? std::to_string(v.pid) : "-",
+    rows.push_back({shown(v.name), shown(state_column(v)), v.alive() && v.pid > 0 ? std::to_string(v.pid) : "-",
                     up >= 0 ? daemonkit::format_duration(std::chrono::seconds(std::max(up, 1LL))) : "-",
                     std::to_string(v.state ? v.state->restarts : 0U),
                     v.state && !v.state->last_exit.empty() ? shown(v.state->last_exit) : "-", shown(command_of(v))});
@@ -168,6 +153,7 @@ void print_status(const service_view& v) {
   std::string line = v.name + ": " + v.describe();
   long long up = uptime_of(v);
   if (up >= 0) line += ", up " + daemonkit::format_duration(std::chrono::seconds(std::max(up, 1LL)));
+  if (auto h = health_text(v); !h.empty()) line += ", " + h;
   if (v.state && v.state->restarts > 0) line += ", " + std::to_string(v.state->restarts) + " restarts";
   if (v.running() && v.state && !v.state->last_exit.empty()) line += ", last " + v.state->last_exit;
   line = shown(line);
@@ -180,19 +166,19 @@ void print_status(const service_view& v) {
 
 int cmd_status(const common_options& o, const std::vector<std::string>& names, bool as_json) {
   for (const auto& n : names) {
-    if (!valid_service_name(n)) return usage_error("invalid service name '" + n + "'");
+    if (!daemonkit::valid_service_name(n)) return usage_error("invalid service name '" + n + "'");
   }
   auto dir = state_dir(o, false);
   if (!dir) {
     complain("", dir.err().message());
     return lsb_unknown;
   }
-  std::vector<std::string> which = names.empty() ? all_names(*dir) : names;
+  std::vector<std::string> which = names.empty() ? daemonkit::list_service_names(*dir) : names;
   std::vector<service_view> views;
   views.reserve(which.size());
-  for (const auto& n : which) views.push_back(inspect_service(*dir, n));
+  for (const auto& n : which) views.push_back(daemonkit::inspect_service(*dir, n));
   int code = views.empty() ? lsb_not_running : lsb_running;
-  for (const auto& v : views) code = std::max(code, v.lsb_code());
+  for (const auto& v : views) code = std::max(code, static_cast<int>(v.lsb_code()));
   if (as_json) {
     json arr = json::array();
     for (const auto& v : views) arr.push_back(to_json(v));
@@ -213,7 +199,7 @@ int cmd_list(const common_options& o, bool as_json) {
     return exit_failure;
   }
   std::vector<service_view> views;
-  for (const auto& n : all_names(*dir)) views.push_back(inspect_service(*dir, n));
+  for (const auto& n : daemonkit::list_service_names(*dir)) views.push_back(daemonkit::inspect_service(*dir, n));
   if (as_json) {
     json arr = json::array();
     for (const auto& v : views) arr.push_back(to_json(v));
@@ -223,6 +209,18 @@ int cmd_list(const common_options& o, bool as_json) {
   } else {
     print_table(views);
   }
+  return exit_ok;
+}
+
+// Names only, one a line, for shells' completion and scripts: nothing to
+// escape, as list_service_names keeps only valid names (A-Za-z0-9._@-).
+int cmd_list_names(const common_options& o) {
+  auto dir = state_dir(o, false);
+  if (!dir) {
+    complain("", dir.err().message());
+    return exit_failure;
+  }
+  for (const auto& n : daemonkit::list_service_names(*dir)) std::printf("%s\n", n.c_str());
   return exit_ok;
 }
 

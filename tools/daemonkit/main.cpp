@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // daemonkit: run any program as a supervised daemon.
 //
 // This file only parses the command line and dispatches; each cmd_*.cpp does
@@ -9,6 +10,10 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cmd_unit.hpp"
+#include "daemonkit/service_codec.hpp"
+#include "daemonkit/version.hpp"
+#include "help_text.hpp"
 #include "start_options.hpp"
 
 namespace {
@@ -23,7 +28,12 @@ std::vector<std::string> normalise_respawn(std::vector<std::string> args) {
       break;
     }
     if (args[i] == "--respawn") {
-      if (i + 1 < args.size() && (args[i + 1] == "always" || args[i + 1] == "on-failure" || args[i + 1] == "never")) {
+      // The next word is its value when it is a mode, or when a "--" comes
+      // later (then the command starts there, and a word that is no mode
+      // is a bad value, reported as --respawn's); else it is the command.
+      bool dash_later = std::find(args.begin() + static_cast<long>(i) + 1, args.end(), "--") != args.end();
+      if (i + 1 < args.size() && (daemonkit::parse_respawn_mode(args[i + 1]) ||
+                                  (dash_later && args[i + 1] != "--" && args[i + 1].rfind('-', 0) != 0))) {
         out.push_back("--respawn=" + args[++i]);
       } else {
         out.emplace_back("--respawn=always");
@@ -70,7 +80,7 @@ int run_cli(int argc, char** argv) {
 
   CLI::App app{"daemonkit: run any program as a supervised daemon", "daemonkit"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "daemonkit 0.1.0");
+  app.set_version_flag("--version", "daemonkit " DAEMONKIT_VERSION_STRING);
   dk::common_options common;
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("--state-dir", common.state_dir,
@@ -91,6 +101,11 @@ int run_cli(int argc, char** argv) {
     sub->allow_extras();
     sub->footer("Usage: daemonkit " + sub->get_name() + " [OPTIONS] [--name NAME] -- COMMAND [ARG...]");
   }
+  dk::add_run_options(run, start_args);
+
+  dk::unit_args unit_args;
+  auto* unit = dk::add_unit_command(app, start_args, unit_args);
+  add_common(unit);
 
   std::string name, timeout, signal;
   auto* stop = app.add_subcommand("stop", "Stop a service and wait until every process of it is gone");
@@ -111,18 +126,30 @@ int run_cli(int argc, char** argv) {
   std::vector<std::string> names;
   bool json = false;
   auto* status = app.add_subcommand(
-      "status", "Show services (LSB exit codes: 0 running, 1 dead/failed, 3 not running, 4 unknown)");
+      "status",
+      "Show services (LSB exit codes: 0 a process of it is alive (and, with --health, not unhealthy), 1 dead/failed "
+      "or unhealthy, 3 not running (stopped, exited, or in backoff waiting to respawn), 4 unknown)");
   status->add_option("name", names, "Service names (default: all)");
   status->add_flag("--json", json, "Machine-readable output");
   auto* list = app.add_subcommand("list", "List every service in the state directory");
-  list->add_flag("--json", json, "Machine-readable output");
+  std::vector<std::string> remove_names;
+  auto* remove = app.add_subcommand(
+      "remove", "Forget services that are not running: their state files (NAME.state, NAME.json, NAME.pid), not logs");
+  remove->add_option("name", remove_names, "Service names")->required();
+  auto* list_json = list->add_flag("--json", json, "Machine-readable output");
+  bool names_only = false;
+  list->add_flag("--names", names_only, "Only the names, one a line (for scripts and shell completion)")
+      ->excludes(list_json);
   long lines = 10;
   bool follow = false;
   auto* logs = app.add_subcommand("logs", "Show a service's log");
   logs->add_option("name", name, "Service name")->required();
   logs->add_option("-n,--lines", lines, "Number of lines from the end (default 10)")->check(CLI::NonNegativeNumber);
   logs->add_flag("-f,--follow", follow, "Keep printing new lines (follows rotation)");
-  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, logs}) add_common(sub);
+  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs}) add_common(sub);
+  std::string help_command;
+  auto* help = app.add_subcommand("help", "Show daemonkit(1)'s section about COMMAND (without COMMAND: the synopsis)");
+  help->add_option("command", help_command, "A command of daemonkit");
 
   auto known = [&](const std::string& n) {
     for (const auto* sub : app.get_subcommands({})) {
@@ -166,15 +193,18 @@ int run_cli(int argc, char** argv) {
     if (!req) return dk::usage_error(req.err().message());
     return *start ? dk::cmd_start(common, std::move(*req)) : dk::cmd_run(common, std::move(*req));
   }
-  if (!command.empty()) return dk::usage_error("'--' is only for start and run");
+  if (*unit) return dk::cmd_unit(common, start_args, unit_args, command);
+  if (!command.empty()) return dk::usage_error("'--' is only for start, run and unit");
   if (*stop) return dk::cmd_stop(common, name, timeout);
   if (*restart) return dk::cmd_restart(common, name);
   if (*reload) return dk::cmd_reload(common, name);
   if (*sig) return dk::cmd_signal(common, name, signal);
   if (*reopen) return dk::cmd_reopen(common, name);
   if (*status) return dk::cmd_status(common, names, json);
-  if (*list) return dk::cmd_list(common, json);
+  if (*list) return names_only ? dk::cmd_list_names(common) : dk::cmd_list(common, json);
+  if (*remove) return dk::cmd_remove(common, remove_names);
   if (*logs) return dk::cmd_logs(common, name, lines, follow);
+  if (*help) return dk::cmd_help(help->count("command") > 0 ? &help_command : nullptr);
   return dk::exit_usage;
 }
 

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: MIT
 #include "paths.hpp"
 
-#include "daemonkit/trusted_path.hpp"
+#include "daemonkit/detail/trusted_path.hpp"
+#include "daemonkit/service_dir.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,25 +11,32 @@
 
 namespace dk {
 
-using daemonkit::errc;
-using daemonkit::make_error;
 using daemonkit::system_error;
-
-bool valid_service_name(std::string_view name) {
-  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '@' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string absolute_path(const std::string& p) {
   if (p.empty() || p[0] == '/') return p;
   char cwd[4096];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
   return std::string(cwd) + "/" + p;
+}
+
+// Where the install put the monitor: relative to this binary's directory, or
+// absolute (tools/daemonkit/CMakeLists.txt, from GNUInstallDirs).
+#ifndef DAEMONKIT_INSTALLED_MONITOR
+#define DAEMONKIT_INSTALLED_MONITOR "../libexec/daemonkit/daemonkit-monitor"
+#endif
+
+std::string monitor_program() {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return {};
+  std::string dir(self, static_cast<size_t>(n));
+  dir.erase(dir.rfind('/') + 1);
+  const std::string installed = DAEMONKIT_INSTALLED_MONITOR;
+  for (const std::string& p : {dir + "daemonkit-monitor", installed[0] == '/' ? installed : dir + installed}) {
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return {};
 }
 
 std::string default_state_dir() {
@@ -52,45 +61,8 @@ std::string default_log_dir() {
   return std::string(home) + "/.local/state/daemonkit/log";
 }
 
-namespace {
-daemonkit::result<void> make_parents(const std::string& dir, mode_t mode) {
-  for (size_t i = 1; i < dir.size(); ++i) {
-    if (dir[i] != '/') continue;
-    std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST) return system_error("cannot create directory " + part);
-  }
-  return {};
-}
-
-daemonkit::result<void> check_private_dir(const std::string& dir, bool create) {
-  if (dir.empty()) return make_error(errc::invalid_argument, "state directory is empty");
-  if (create) {
-    if (auto r = make_parents(dir, 0755); !r) return r;
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return system_error("cannot create state directory " + dir);
-  }
-  // lstat("link/") follows the link: check the name without trailing slashes.
-  std::string name = dir;
-  while (name.size() > 1 && name.back() == '/') name.pop_back();
-  struct stat st {};
-  if (::lstat(name.c_str(), &st) != 0) return system_error("cannot use state directory " + dir);
-  if (S_ISLNK(st.st_mode)) {
-    return make_error(errc::invalid_argument, "state directory " + dir + " is a symbolic link; refusing to use it");
-  }
-  if (!S_ISDIR(st.st_mode)) return make_error(errc::invalid_argument, "state directory " + dir + " is not a directory");
-  if (st.st_uid != ::geteuid()) {
-    return make_error(errc::invalid_argument, "state directory " + dir + " is owned by uid " +
-                                                  std::to_string(st.st_uid) + ", not by you (uid " +
-                                                  std::to_string(::geteuid()) + "); refusing to use it");
-  }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return make_error(errc::invalid_argument, "state directory " + dir + " is writable by others; refusing to use it");
-  }
-  return {};
-}
-}  // namespace
-
 daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create) {
-  auto r = check_private_dir(dir, create);
+  auto r = daemonkit::ensure_state_dir(dir, create);
   // The last-resort default lives in /tmp, where anybody may have made it
   // first: say how to get a directory nobody else can take.
   if (!r && std::getenv("DAEMONKIT_STATE_DIR") == nullptr && dir == default_state_dir() && dir.rfind("/tmp/", 0) == 0) {
@@ -124,11 +96,6 @@ daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours, const 
     if (::fchmod(d->fd.get(), mode) != 0) return system_error("cannot restrict log directory " + dir);
   }
   return {};
-}
-
-service_paths paths_for(const std::string& state_dir, const std::string& name) {
-  std::string base = state_dir + "/" + name;
-  return {base + ".pid", base + ".state", base + ".json"};
 }
 
 }  // namespace dk

@@ -1,16 +1,14 @@
-// Where the tool keeps its state and logs, and which service names are valid.
+// SPDX-License-Identifier: MIT
+// Where the tool keeps its state and logs (the layout inside the state
+// directory is the library's: daemonkit/service_dir.hpp).
 #pragma once
 
 #include <string>
-#include <string_view>
 
 #include "daemonkit/credentials.hpp"
 #include "daemonkit/result.hpp"
 
 namespace dk {
-
-// 1-64 of [A-Za-z0-9._@-], not starting with '.': a name becomes a file name.
-bool valid_service_name(std::string_view name);
 
 // p relative to the working directory made absolute (empty stays empty).
 std::string absolute_path(const std::string& p);
@@ -28,19 +26,20 @@ std::string default_state_dir();
 // home of our own (the caller then uses the state directory's log/).
 std::string default_log_dir();
 
-// Creates dir (0700) if missing, with missing parents; refuses a symlink, a
-// non-directory, one owned by another user, or one writable by group/others.
+// daemonkit::ensure_state_dir, with a hint when the refused directory is the
+// last-resort default in /tmp.
 daemonkit::result<void> ensure_private_dir(const std::string& dir, bool create);
 // Creates a log directory if missing (0750 for root, 0700 for a user;
 // missing parents 0755) through a checked walk (trusted_path.hpp), as the
 // service's user past anything that user owns. `ours`: it is a default
 // directory, so one that an older version made looser is tightened.
+// The monitor program (daemonkit-monitor) that goes with this binary: next to
+// it (the build tree), else where the install put it (LIBEXECDIR/daemonkit/,
+// by default ../libexec/daemonkit/ from the binary's directory).
+// Empty when there is none: the CLI then runs the monitor itself.
+std::string monitor_program();
+
 daemonkit::result<void> ensure_log_dir(const std::string& dir, bool ours,
                                        const daemonkit::credentials* service_user = nullptr);
-
-struct service_paths {
-  std::string pidfile, state, config;
-};
-service_paths paths_for(const std::string& state_dir, const std::string& name);
 
 }  // namespace dk

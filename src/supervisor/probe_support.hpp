@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// What a probe (probe.hpp) needs around its sockets and its command: words
+// for its verdicts, socket and child checks that do not block, and killing a
+// cmd check's session. Private to probe.cpp.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+#include "daemonkit/process.hpp"
+#include "daemonkit/result.hpp"
+
+namespace daemonkit::supervisor::probe_support {
+
+using std::chrono::milliseconds;
+
+// "Connection refused" -> "connection refused", for the middle of a sentence.
+std::string errno_why(int err);
+// "5s", "1m30s", "250ms": exact, unlike format_duration's two largest units.
+std::string duration_text(milliseconds d);
+// 'text', escaped for a terminal.
+std::string quoted(std::string_view s);
+// True when fd is ready for events now (a poll with no wait).
+bool ready_now(int fd, short events);
+// The pending error of a socket whose connect finished (SO_ERROR).
+int socket_error(int fd);
+// ": LAST LINE" of what a command wrote, or nothing when it wrote nothing.
+std::string last_line_of(std::string_view out);
+// An unreaped child's exit, without reaping it. nullopt while it runs; an
+// error (ECHILD: someone else reaped it) otherwise.
+result<std::optional<pid_t>> peek_exit(const process& p);
+// The live members but the leader of the session `leader` leads (see .cpp).
+std::vector<pid_t> session_members(pid_t leader);
+// SIGKILLs them until a sweep finds none, each pinned and confirmed first.
+void kill_session_members(pid_t leader);
+
+}  // namespace daemonkit::supervisor::probe_support
