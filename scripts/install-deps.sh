@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build g++ make pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  libtomlplusplus-dev  # the services file (daemonkit.toml)
   scdoc groff-base  # the man pages (cmake/man.cmake) and their check (scripts/check-man.sh)
   clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14 cppcheck doxygen
   procps util-linux

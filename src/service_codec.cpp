@@ -167,6 +167,12 @@ std::string service_config_to_json(const service_config& c) {
   j["log_max_size"] = c.log_max_size;
   j["log_keep"] = c.log_keep;
   j["timestamps"] = c.timestamps;
+  // Only for a service from a services file: every other NAME.json stays as
+  // older versions wrote it.
+  if (!c.source_file.empty()) {
+    j["source_file"] = stored_text(c.source_file);
+    j["source_settings"] = stored_text(c.source_settings);
+  }
   return j.dump(2) + "\n";
 }
 
@@ -294,6 +300,8 @@ result<service_config> service_config_from_json(std::string_view text) {
   r.integer("log_max_size", c.log_max_size, 0, 9'000'000'000'000'000'000LL);
   r.integer("log_keep", c.log_keep, 0, 1000);
   r.boolean("timestamps", c.timestamps);
+  r.string("source_file", c.source_file);
+  r.string("source_settings", c.source_settings);
   if (!r.bad.empty()) return make_error(errc::invalid_argument, r.bad);
 
   if (!user.empty()) {

@@ -98,6 +98,13 @@ struct service_config {
   std::uint64_t log_max_size = 0;  ///< log_options::max_size of each log
   unsigned log_keep = 5;           ///< log_options::keep of each log
   bool timestamps = false;         ///< log_options::timestamps of each log
+  /// The services file (daemonkit.toml) the service was started from, as an
+  /// absolute path; empty for a service started on its own.
+  std::string source_file;
+  /// That file's settings for the service, as JSON text (the keys as the
+  /// file spells them, after [defaults]): what `daemonkit up` compares with
+  /// the file to tell whether the service changed, and which keys did.
+  std::string source_settings;
 };
 
 /// `--runtime-dir NAME`: one path component of A-Za-z0-9._- (at most 64), not

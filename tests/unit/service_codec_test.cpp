@@ -58,6 +58,8 @@ service_config sample() {
   c.check_config = "web -t /etc/\xfe";
   c.reload_timeout = 3s;
   c.runtime_dir = "web";
+  c.source_file = "/srv/app/daemonkit.toml";
+  c.source_settings = R"({"command":["web"],"env":{"PORT":"8080"}})";
   return c;
 }
 
@@ -99,6 +101,8 @@ void expect_same(const service_config& a, const service_config& b) {
   EXPECT_EQ(a.check_config, b.check_config);
   EXPECT_EQ(a.reload_timeout, b.reload_timeout);
   EXPECT_EQ(a.runtime_dir, b.runtime_dir);
+  EXPECT_EQ(a.source_file, b.source_file);
+  EXPECT_EQ(a.source_settings, b.source_settings);
 }
 
 TEST(service_codec, reads_back_what_it_writes) {
@@ -284,3 +288,17 @@ TEST(service_codec, a_bad_file_names_the_file_and_the_field) {
 }
 
 }  // namespace
+
+// A service started on its own has no source keys at all: its NAME.json reads
+// as older versions wrote it.
+TEST(service_codec, a_service_not_from_a_file_stores_no_source) {
+  service_config c;
+  c.name = "web";
+  c.argv = {"web"};
+  const std::string text = service_config_to_json(c);
+  EXPECT_EQ(text.find("source_"), std::string::npos);
+  auto back = service_config_from_json(text);
+  ASSERT_TRUE(back) << back.err().message();
+  EXPECT_TRUE(back->source_file.empty());
+  EXPECT_TRUE(back->source_settings.empty());
+}

@@ -51,6 +51,11 @@ struct start_request {
   bool signal_group = false;  // run --signal-group
 };
 
+// Starts c under a monitor and waits until it is ready (its readiness
+// mode): exit_ok with its pid in pid_out, printing nothing; otherwise says
+// why (complain) and returns the exit code.
+int launch_service(const common_options& o, daemonkit::service_config c, pid_t& pid_out);
+
 int cmd_start(const common_options& o, start_request req);
 int cmd_run(const common_options& o, start_request req);
 int cmd_stop(const common_options& o, const std::string& name, const std::string& timeout);
@@ -61,6 +66,19 @@ int cmd_signal(const common_options& o, const std::string& name, const std::stri
 int cmd_reopen(const common_options& o, const std::string& name);
 int cmd_status(const common_options& o, const std::vector<std::string>& names, bool json);
 int cmd_list(const common_options& o, bool json);
+// status -f FILE / list -f FILE: the file's services, in dependency order.
+int cmd_status_file(const common_options& o, const std::string& file, bool json);
+int cmd_list_file(const common_options& o, const std::string& file, bool json);
+
+// The services file (cmd_up.cpp).
+struct up_options {
+  std::string file;  // -f; empty: ./daemonkit.toml
+  bool dry_run = false, remove_orphans = false;
+  std::vector<std::string> names;
+};
+int cmd_check(const std::string& file);
+int cmd_up(const common_options& o, const up_options& u);
+int cmd_down(const common_options& o, const std::string& file, const std::vector<std::string>& names);
 int cmd_list_names(const common_options& o);
 int cmd_logs(const common_options& o, const std::string& name, long lines, bool follow);
 

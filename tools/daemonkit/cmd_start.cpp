@@ -92,7 +92,9 @@ std::variant<daemonkit::service_view, int> prepare_start(const common_options& o
   return v;
 }
 
-int start_config(const common_options& o, daemonkit::service_config c, const char* verb) {
+}  // namespace
+
+int launch_service(const common_options& o, daemonkit::service_config c, pid_t& pid_out) {
   auto prepared = prepare_start(o, c);
   if (auto* rc = std::get_if<int>(&prepared)) return *rc;
   const auto& v = std::get<daemonkit::service_view>(prepared);
@@ -134,7 +136,17 @@ int start_config(const common_options& o, daemonkit::service_config c, const cha
     complain(c.name, pid.err().message());
     return exit_failure;
   }
-  std::printf("%s: %s (pid %d)\n", c.name.c_str(), verb, static_cast<int>(*pid));
+  pid_out = *pid;
+  return exit_ok;
+}
+
+namespace {
+
+int start_config(const common_options& o, daemonkit::service_config c, const char* verb) {
+  std::string name = c.name;
+  pid_t pid = 0;
+  if (int rc = launch_service(o, std::move(c), pid); rc != exit_ok) return rc;
+  std::printf("%s: %s (pid %d)\n", name.c_str(), verb, static_cast<int>(pid));
   return exit_ok;
 }
 

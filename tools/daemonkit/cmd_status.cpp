@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.hpp"
 #include "daemonkit/supervised.hpp"
 #include "daemonkit/text_escape.hpp"
 #include "daemonkit/units.hpp"
+#include "services_file.hpp"
 
 namespace dk {
 
@@ -162,7 +164,81 @@ void print_status(const service_view& v) {
   if (!v.error.empty()) complain(v.name, v.error);
 }
 
+// A file's services, each of its service names in dependency order; a
+// oneshot that completed (exited 0) counts as fine. nullopt after printing
+// the file's errors.
+struct file_views {
+  std::vector<service_view> views;
+  std::vector<bool> completed;
+};
+std::optional<file_views> views_of_file(const common_options& o, const std::string& file) {
+  services_file f = read_services_file(services_file_path(file));
+  if (!f.errors.empty()) {
+    for (const auto& e : f.errors) std::fprintf(stderr, "%s\n", shown(f.describe(e)).c_str());
+    return std::nullopt;
+  }
+  auto dir = state_dir(o, false);
+  if (!dir) {
+    complain("", dir.err().message());
+    return std::nullopt;
+  }
+  file_views out;
+  for (const auto& s : f.services) {
+    for (const auto& n : s.service_names()) {
+      out.views.push_back(daemonkit::inspect_service(*dir, n));
+      const auto& v = out.views.back();
+      out.completed.push_back(s.oneshot && v.what == service_view::kind::exited && v.state &&
+                              v.state->last_exit_code == 0);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+int cmd_status_file(const common_options& o, const std::string& file, bool as_json) {
+  auto fv = views_of_file(o, file);
+  if (!fv) return lsb_unknown;
+  int code = fv->views.empty() ? lsb_not_running : lsb_running;
+  for (std::size_t i = 0; i < fv->views.size(); ++i) {
+    if (!fv->completed[i]) code = std::max(code, static_cast<int>(fv->views[i].lsb_code()));
+  }
+  if (as_json) {
+    json arr = json::array();
+    for (std::size_t i = 0; i < fv->views.size(); ++i) {
+      json j = to_json(fv->views[i]);
+      j["completed"] = static_cast<bool>(fv->completed[i]);
+      if (fv->completed[i]) j["exit_code"] = lsb_running;
+      arr.push_back(std::move(j));
+    }
+    std::printf("%s\n", dump_json(arr).c_str());
+    return code;
+  }
+  for (std::size_t i = 0; i < fv->views.size(); ++i) {
+    const auto& v = fv->views[i];
+    if (v.what == service_view::kind::error) complain(v.name, v.error);
+    else if (fv->completed[i]) std::printf("%s: completed\n", shown(v.name).c_str());
+    else print_status(v);
+  }
+  return code;
+}
+
+int cmd_list_file(const common_options& o, const std::string& file, bool as_json) {
+  auto fv = views_of_file(o, file);
+  if (!fv) return exit_usage;
+  if (as_json) {
+    json arr = json::array();
+    for (std::size_t i = 0; i < fv->views.size(); ++i) {
+      json j = to_json(fv->views[i]);
+      j["completed"] = static_cast<bool>(fv->completed[i]);
+      arr.push_back(std::move(j));
+    }
+    std::printf("%s\n", dump_json(arr).c_str());
+  } else {
+    print_table(fv->views);
+  }
+  return exit_ok;
+}
 
 int cmd_status(const common_options& o, const std::vector<std::string>& names, bool as_json) {
   for (const auto& n : names) {

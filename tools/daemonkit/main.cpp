@@ -146,7 +146,26 @@ int run_cli(int argc, char** argv) {
   logs->add_option("name", name, "Service name")->required();
   logs->add_option("-n,--lines", lines, "Number of lines from the end (default 10)")->check(CLI::NonNegativeNumber);
   logs->add_flag("-f,--follow", follow, "Keep printing new lines (follows rotation)");
-  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs}) add_common(sub);
+  // The services file: check, up, down, and -f for status and list.
+  std::string file;
+  dk::up_options up_opts;
+  const char* file_help = "The services file (default: ./daemonkit.toml)";
+  auto* check = app.add_subcommand("check", "Check a services file: syntax, keys, values, dependencies");
+  check->add_option("-f,--file", file, file_help);
+  auto* up = app.add_subcommand(
+      "up", "Start the services of a file in dependency order; restart those whose settings changed");
+  up->add_option("-f,--file", file, file_help);
+  up->add_flag("--dry-run", up_opts.dry_run, "Print what up would do, and do nothing");
+  up->add_flag("--remove-orphans", up_opts.remove_orphans,
+               "Stop and remove services started from the file that it no longer has");
+  up->add_option("name", up_opts.names, "Services of the file (default: all), with what they depend on");
+  auto* down = app.add_subcommand("down", "Stop the services of a file, dependants first");
+  down->add_option("-f,--file", file, file_help);
+  down->add_option("name", names, "Services of the file (default: all), with what depends on them");
+  auto* status_file = status->add_option("-f,--file", file, "Only the services of this services file");
+  status_file->excludes(status->get_option("name"));
+  list->add_option("-f,--file", file, "Only the services of this services file");
+  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs, up, down}) add_common(sub);
   std::string help_command;
   auto* help = app.add_subcommand("help", "Show daemonkit(1)'s section about COMMAND (without COMMAND: the synopsis)");
   help->add_option("command", help_command, "A command of daemonkit");
@@ -200,8 +219,19 @@ int run_cli(int argc, char** argv) {
   if (*reload) return dk::cmd_reload(common, name);
   if (*sig) return dk::cmd_signal(common, name, signal);
   if (*reopen) return dk::cmd_reopen(common, name);
-  if (*status) return dk::cmd_status(common, names, json);
-  if (*list) return names_only ? dk::cmd_list_names(common) : dk::cmd_list(common, json);
+  if (*status) {
+    return status->count("--file") > 0 ? dk::cmd_status_file(common, file, json) : dk::cmd_status(common, names, json);
+  }
+  if (*list) {
+    if (list->count("--file") > 0) return dk::cmd_list_file(common, file, json);
+    return names_only ? dk::cmd_list_names(common) : dk::cmd_list(common, json);
+  }
+  if (*check) return dk::cmd_check(file);
+  if (*up) {
+    up_opts.file = file;
+    return dk::cmd_up(common, up_opts);
+  }
+  if (*down) return dk::cmd_down(common, file, names);
   if (*remove) return dk::cmd_remove(common, remove_names);
   if (*logs) return dk::cmd_logs(common, name, lines, follow);
   if (*help) return dk::cmd_help(help->count("command") > 0 ? &help_command : nullptr);
