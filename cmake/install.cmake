@@ -3,7 +3,8 @@
 # package (find_package(daemonkit) → daemonkit::daemonkit), daemonkit.pc, the
 # license, (DAEMONKIT_BUILD_TOOL) the daemonkit tool and its monitor, and
 # (DAEMONKIT_MAN, cmake/man.cmake) the man pages, gzipped, in
-# share/man/man1/daemonkit.1.gz and share/man/man3/libdaemonkit.3.gz.
+# share/man/man1/daemonkit.1.gz, share/man/man5/daemonkit.toml.5.gz and
+# share/man/man3/libdaemonkit.3.gz.
 #   lib/libdaemonkit.a (or .so.VERSION, .so.MAJOR, .so)   include/daemonkit/
 #   lib/cmake/daemonkit/   lib/pkgconfig/daemonkit.pc   share/doc/daemonkit/LICENSE
 #   bin/daemonkit          libexec/daemonkit/daemonkit-monitor
@@ -74,14 +75,15 @@ if(TARGET daemonkit_tool)
     COMPONENT runtime)
 endif()
 
-# The tool's page goes with the tool, the library's with its headers;
-# gzipped, as Debian's policy has it (man reads them as they are).
+# The tool's pages (daemonkit(1), daemonkit.toml(5)) go with the tool, the
+# library's (section 3) with its headers; gzipped, as Debian's policy has it
+# (man reads them as they are).
 foreach(_dk_page IN LISTS DAEMONKIT_MAN_PAGES)
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" _dk_section "${_dk_page}")
-  if(_dk_section STREQUAL "1")
-    set(_dk_component runtime)
-  else()
+  if(_dk_section STREQUAL "3")
     set(_dk_component development)
+  else()
+    set(_dk_component runtime)
   endif()
   install(FILES ${_dk_page}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man${_dk_section} COMPONENT ${_dk_component})
 endforeach()

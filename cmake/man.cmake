@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-# Man pages, from their scdoc sources in docs/man/: daemonkit(1) (with the
-# tool) and libdaemonkit(3), built into BUILD/man/ as part of ALL (PAGE,
-# and PAGE.gz beside it) and installed gzipped, as Debian installs man
-# pages, to MANDIR/man1 and man3 (cmake/install.cmake). On by default where
-# scdoc is found, in a top-level build (a project that add_subdirectory()s
-# us does not want them); scripts/install-deps.sh installs it.
+# Man pages, from their scdoc sources in docs/man/: daemonkit(1) and
+# daemonkit.toml(5) (with the tool) and libdaemonkit(3), built into
+# BUILD/man/ as part of ALL (PAGE, and PAGE.gz beside it) and installed
+# gzipped, as Debian installs man pages, to MANDIR/man1, man5 and man3
+# (cmake/install.cmake). On by default where scdoc is found, in a top-level
+# build (a project that add_subdirectory()s us does not want them);
+# scripts/install-deps.sh installs it.
 # scripts/check-man.sh renders them and fails on any groff warning (the
 # man_pages test).
 find_program(DAEMONKIT_SCDOC scdoc)
@@ -24,7 +25,7 @@ if(DAEMONKIT_MAN)
   find_program(DAEMONKIT_GZIP gzip REQUIRED)
   set(_dk_pages libdaemonkit.3)
   if(TARGET daemonkit_tool)
-    list(APPEND _dk_pages daemonkit.1)
+    list(APPEND _dk_pages daemonkit.1 daemonkit.toml.5)
   endif()
   foreach(_dk_page IN LISTS _dk_pages)
     set(_dk_in ${PROJECT_SOURCE_DIR}/docs/man/${_dk_page}.scd)

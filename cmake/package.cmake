@@ -2,7 +2,8 @@
 # `cpack -G DEB` (scripts/package-deb.sh): the install components as Debian
 # packages, named as Debian names them:
 #   daemonkit_VERSION_ARCH.deb         runtime: the tool, its monitor, the
-#                                      shared library, man pages, completions
+#                                      shared library, man pages (daemonkit(1),
+#                                      daemonkit.toml(5)), completions
 #   libdaemonkit-dev_VERSION_ARCH.deb  development: headers, the CMake
 #                                      package, daemonkit.pc, libdaemonkit.so
 # Built from a Release configuration with -DBUILD_SHARED_LIBS=ON and

@@ -2,10 +2,11 @@
 # One man page from its scdoc source, with daemonkit's version in the footer,
 # and (with GZIP) OUTPUT.gz beside it, as packages install man pages:
 #   cmake -DSCDOC=scdoc -DINPUT=x.1.scd -DOUTPUT=x.1 -DVERSION=0.1.0 [-DGZIP=gzip] -P scdoc_page.cmake
-# The source's title line names only the page ("daemonkit(1)"), so the
-# version is written once, in include/daemonkit/version.hpp. scdoc dates the
-# page from SOURCE_DATE_EPOCH when it is set, and gzip -n leaves out the
-# name and time: the same sources give the same bytes.
+# The source's title line names only the page ("daemonkit(1)",
+# "daemonkit.toml(5)"), so the version is written once, in
+# include/daemonkit/version.hpp. scdoc dates the page from SOURCE_DATE_EPOCH
+# when it is set, and gzip -n leaves out the name and time: the same sources
+# give the same bytes.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(_var SCDOC INPUT OUTPUT VERSION)
@@ -15,11 +16,11 @@ foreach(_var SCDOC INPUT OUTPUT VERSION)
 endforeach()
 
 file(READ "${INPUT}" _text)
-if(NOT _text MATCHES "^[a-z]+\\([0-9]\\)\n")
+if(NOT _text MATCHES "^[a-z][a-z.]*\\([0-9]\\)\n")
   message(FATAL_ERROR "${INPUT}:1: the first line must be the title alone, as in daemonkit(1)")
 endif()
 # The line count stays the same, so scdoc's line numbers are the source's.
-string(REGEX REPLACE "^([a-z]+\\([0-9]\\))\n" "\\1 \"daemonkit ${VERSION}\" \"daemonkit manual\"\n" _text "${_text}")
+string(REGEX REPLACE "^([a-z][a-z.]*\\([0-9]\\))\n" "\\1 \"daemonkit ${VERSION}\" \"daemonkit manual\"\n" _text "${_text}")
 file(WRITE "${OUTPUT}.scd" "${_text}")
 execute_process(COMMAND "${SCDOC}" INPUT_FILE "${OUTPUT}.scd" OUTPUT_FILE "${OUTPUT}.tmp"
   ERROR_VARIABLE _err RESULT_VARIABLE _rc)

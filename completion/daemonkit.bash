@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: MIT
 # bash completion for daemonkit(1): its commands, their options, the values
-# of those options, and the services in the state directory (from
-# `daemonkit list --names`, honouring a --state-dir on the line).
+# of those options, the services in the state directory (from
+# `daemonkit list --names`, honouring a --state-dir on the line), and for up
+# and down the services of the services file (its [services.NAME] headers,
+# in the -f FILE on the line or ./daemonkit.toml).
 #
 # Needs bash alone (COMP_WORDS, compgen, compopt): bash-completion, when
 # installed, loads this file on demand from
 # /usr/share/bash-completion/completions/daemonkit; without it, source it
 # from ~/.bashrc.
 
-_daemonkit_commands='start run stop restart reload signal reopen status list remove logs help unit'
+_daemonkit_commands='start run stop restart reload signal reopen status list remove logs help unit
+  check up down import'
 
 # start's options, shared by run and unit.
 _daemonkit_start_options='--name --log-file --stdout --stderr --log-max-size --log-keep --timestamps
@@ -33,22 +36,26 @@ _daemonkit_options() {
     run) echo "$_daemonkit_start_options --signal-group --no-state $common" ;;
     unit) echo "$_daemonkit_start_options --user-unit --install --unit-name --unit-dir $common" ;;
     stop) echo "--timeout $common" ;;
-    status) echo "--json $common" ;;
-    list) echo "--json --names $common" ;;
+    status) echo "--json -f --file $common" ;;
+    list) echo "--json --names -f --file $common" ;;
+    check | down) echo "-f --file $common" ;;
+    up) echo "-f --file --dry-run --remove-orphans $common" ;;
     logs) echo "-n --lines -f --follow $common" ;;
     help) echo '-h --help' ;;
     *) echo "$common" ;;
   esac
 }
 
-# Whether option $1 takes a value (in the next word, or after '=').
-# --respawn's value is optional: the caller looks at the word after it.
+# Whether option $1 of command $2 takes a value (in the next word, or after
+# '='). --respawn's value is optional: the caller looks at the word after it.
+# -f is logs's --follow, and everywhere else --file FILE.
 _daemonkit_takes_value() {
   case $1 in
-    -h | --help | --version | --timestamps | --clear-env | --json | --names | -f | --follow | --install | \
-      --user-unit | --respawn) return 1 ;;
+    -h | --help | --version | --timestamps | --clear-env | --json | --names | --follow | --install | \
+      --user-unit | --respawn | --dry-run | --remove-orphans) return 1 ;;
+    -f) [[ $2 != logs ]] ;;
+    *) return 0 ;;
   esac
-  return 0
 }
 
 # Sets words and cword from COMP_WORDS and COMP_CWORD, with what bash cut
@@ -122,6 +129,19 @@ _daemonkit_services() {
   command "$prog" "${args[@]}" 2>/dev/null
 }
 
+# The services of services file $1 (default ./daemonkit.toml): the NAMEs of
+# its [services.NAME] and [services.NAME.TABLE] headers, bare or quoted, one
+# a line, each once. A plain reading of the headers, not a TOML parser: it
+# runs nothing and needs nothing but sed.
+_daemonkit_file_services() {
+  local file=${1:-daemonkit.toml}
+  [[ $file == \"*\" || $file == \'*\' ]] && file=${file:1:${#file}-2}
+  file=${file/#\~/$HOME}
+  [[ -f $file && -r $file ]] || return 0
+  sed -nE "s/^[[:space:]]*\[[[:space:]]*services[[:space:]]*\.[[:space:]]*(\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+))[[:space:]]*[].].*/\2\3\4/p" \
+    -- "$file" 2>/dev/null | grep -xE '[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}' | sort -u
+}
+
 # Completes the value of option $1 from $2 (prefixing each with $3).
 _daemonkit_value() {
   local opt=$1 cur=$2 pre=$3
@@ -133,6 +153,15 @@ _daemonkit_value() {
     --log-file | --stdout | --stderr | --env-file)
       compopt -o filenames 2>/dev/null
       _daemonkit_add_compgen -f "$cur" "$pre"
+      ;;
+    -f | --file)
+      # *.toml files, and directories to find them in.
+      compopt -o filenames 2>/dev/null
+      local w
+      local -A seen=()
+      while IFS= read -r w; do
+        [[ -n $w && -z ${seen[$w]-} ]] && COMPREPLY+=("$pre$w") && seen[$w]=1
+      done < <(compgen -d -- "$cur"; compgen -f -X '!*.toml' -- "$cur")
       ;;
     --ready | --health)
       case $cur in
@@ -229,13 +258,15 @@ _daemonkit() {
     fi
   else
     # What the words between the command and the cursor say: the state
-    # directory, the positional arguments, where the service's command starts.
-    local state_dir='' opt='' command_at=0
+    # directory, the services file, the positional arguments, where the
+    # service's command starts.
+    local state_dir='' file='' opt='' command_at=0
     local -a positionals=()
     for ((i = cmd_at + 1; i < cword; i++)); do
       w=${words[i]}
       if [[ -n $opt ]]; then
         [[ $opt == --state-dir ]] && state_dir=$w
+        [[ $opt == -f || $opt == --file ]] && file=$w
         opt=''
         continue
       fi
@@ -245,6 +276,7 @@ _daemonkit() {
           break
           ;;
         --state-dir=*) state_dir=${w#*=} ;;
+        --file=*) file=${w#*=} ;;
         --respawn)
           # Its optional value, when the next word is one (main.cpp's rule).
           case ${words[i + 1]} in
@@ -252,7 +284,7 @@ _daemonkit() {
           esac
           ;;
         --*=*) ;;
-        -?*) _daemonkit_takes_value "$w" && opt=$w ;;
+        -?*) _daemonkit_takes_value "$w" "$cmd" && opt=$w ;;
         *)
           if [[ $cmd == start || $cmd == run ]]; then
             command_at=$i
@@ -298,6 +330,22 @@ _daemonkit() {
             done
             [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
           done
+          ;;
+        up | down)
+          # The file's services, each once.
+          local name given
+          for name in $(_daemonkit_file_services "$file"); do
+            for given in "${positionals[@]}"; do
+              [[ $name == "$given" ]] && continue 2
+            done
+            [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
+          done
+          ;;
+        import)
+          if ((n == 0)); then
+            compopt -o filenames 2>/dev/null
+            _daemonkit_add_compgen -f "$cur" ''
+          fi
           ;;
         help) ((n == 0)) && _daemonkit_add "$_daemonkit_commands" "$cur" '' ;;
       esac

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # fish completion for daemonkit(1): its commands, their options, the values
-# of those options, and the services in the state directory (from
-# `daemonkit list --names`, honouring a --state-dir on the line).
+# of those options, the services in the state directory (from
+# `daemonkit list --names`, honouring a --state-dir on the line), and for up
+# and down the services of the services file (its [services.NAME] headers,
+# in the -f FILE on the line or ./daemonkit.toml).
 # fish finds it in vendor_completions.d by itself.
 
 # Reads the line before the cursor as daemonkit will and prints four lines:
@@ -17,7 +19,7 @@ function __daemonkit_parse
         --check-config --health --health-interval --health-timeout --health-retries --runtime-dir \
         --respawn-min-uptime --respawn-max-delay --respawn-limit --respawn-window --chdir --umask \
         --user --chroot --env --env-file --nice --rlimit --state-dir --log-dir --timeout -n --lines \
-        --unit-name --unit-dir
+        --unit-name --unit-dir --file
     set -l tokens (commandline -opc)
     set -l cmd
     set -l positionals 0
@@ -42,6 +44,9 @@ function __daemonkit_parse
             case --respawn
                 set skip respawn
             case '--*=*'
+            case -f
+                # logs's --follow; everywhere else --file FILE.
+                test "$cmd" = logs; or set skip value
             case '-*'
                 contains -- $t $value_options; and set skip value
             case '*'
@@ -123,6 +128,39 @@ function __daemonkit_other_services
     end
 end
 
+# The services of the services file: the -f/--file on the line, else
+# ./daemonkit.toml; the NAMEs of its [services.NAME] and
+# [services.NAME.TABLE] headers, bare or quoted, those not on the line yet.
+# A plain reading of the headers with sed, not a TOML parser.
+function __daemonkit_file_services
+    set -l tokens (commandline -opc)
+    set -l file daemonkit.toml
+    for i in (seq 2 (count $tokens))
+        switch $tokens[$i]
+            case -f --file
+                set -l next (math $i + 1)
+                test $next -le (count $tokens); and set file $tokens[$next]
+            case '--file=*'
+                set file (string replace -- --file= '' $tokens[$i])
+        end
+    end
+    # A leading ~ as the shell will expand it (the tokens come unexpanded).
+    set file (string replace -r -- '^~/' "$HOME/" $file)
+    test -f "$file" -a -r "$file"; or return 0
+    for name in (sed -nE "s/^[[:space:]]*\[[[:space:]]*services[[:space:]]*\.[[:space:]]*(\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+))[[:space:]]*[].].*/\2\3\4/p" \
+            -- $file 2>/dev/null | string match -r -- '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$' | sort -u)
+        contains -- $name $tokens[3..-1]; or echo $name
+    end
+end
+
+# -f's values: *.toml files, and directories to find them in.
+function __daemonkit_toml_files
+    set -l value (string replace -r -- '^--file=' '' (commandline -ct))
+    for f in (__fish_complete_path $value)
+        string match -q -r -- '(/|\.toml)$' (string replace -r -- '\t.*' '' $f); and echo $f
+    end
+end
+
 # --ready's and --health's values: a mode, a check's scheme, or the PATH of
 # pidfile:PATH.
 function __daemonkit_ready_values
@@ -177,11 +215,15 @@ complete -c daemonkit -n __daemonkit_no_command -a remove -d 'Forget services th
 complete -c daemonkit -n __daemonkit_no_command -a logs -d "Show a service's log"
 complete -c daemonkit -n __daemonkit_no_command -a help -d 'Show help for a command'
 complete -c daemonkit -n __daemonkit_no_command -a unit -d 'Print a systemd unit for a service'
+complete -c daemonkit -n __daemonkit_no_command -a check -d 'Check a services file'
+complete -c daemonkit -n __daemonkit_no_command -a up -d "Start a services file's services, restart what changed"
+complete -c daemonkit -n __daemonkit_no_command -a down -d "Stop a services file's services, dependants first"
+complete -c daemonkit -n __daemonkit_no_command -a import -d 'Print a services file for a supervisord config or Procfile'
 complete -c daemonkit -n __daemonkit_no_command -s h -l help -d 'Show help'
 complete -c daemonkit -n __daemonkit_no_command -l version -d 'Show the version'
 
 # Every command's -h and state and log directories.
-set -l all start run stop restart reload signal reopen status list remove logs unit
+set -l all start run stop restart reload signal reopen status list remove logs unit check up down import
 complete -c daemonkit -n "__daemonkit_using $all help" -s h -l help -d 'Show help'
 complete -c daemonkit -n "__daemonkit_using $all" -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory'
 complete -c daemonkit -n "__daemonkit_using $all" -l log-dir -x -a '(__fish_complete_directories)' -d 'Log directory'
@@ -237,6 +279,9 @@ complete -c daemonkit -n '__daemonkit_using status list' -l json -d 'Machine-rea
 complete -c daemonkit -n '__daemonkit_using list' -l names -d 'Only the names, one a line'
 complete -c daemonkit -n '__daemonkit_using logs' -s n -l lines -x -d 'Number of lines from the end'
 complete -c daemonkit -n '__daemonkit_using logs' -s f -l follow -d 'Keep printing new lines'
+complete -c daemonkit -n '__daemonkit_using check up down status list' -s f -l file -x -a '(__daemonkit_toml_files)' -d 'Services file (default ./daemonkit.toml)'
+complete -c daemonkit -n '__daemonkit_using up' -l dry-run -d 'Print what up would do, change nothing'
+complete -c daemonkit -n '__daemonkit_using up' -l remove-orphans -d 'Stop services started from the file that it no longer has'
 
 # Positional arguments.
 for c in stop restart reload reopen logs unit signal
@@ -244,6 +289,8 @@ for c in stop restart reload reopen logs unit signal
 end
 complete -c daemonkit -n '__daemonkit_argument signal 1' -a '(__daemonkit_signals)' -d Signal
 complete -c daemonkit -n '__daemonkit_using status remove' -a '(__daemonkit_other_services)' -d Service
+complete -c daemonkit -n '__daemonkit_using up down' -a '(__daemonkit_file_services)' -d 'Service of the file'
+complete -c daemonkit -n '__daemonkit_argument import 0' -F -d 'supervisord config or Procfile'
 complete -c daemonkit -n '__daemonkit_argument help 0' -a "$all" -d Command
 complete -c daemonkit -n __daemonkit_after_respawn -a 'always on-failure' -d 'Respawn mode'
 # start's and run's first positional word is the service's command.

@@ -42,6 +42,7 @@ say "what the runtime package holds"
 listing=$(dpkg-deb --contents "$runtime")
 contents=$(awk '{print $NF}' <<<"$listing")
 for f in ./usr/bin/daemonkit ./usr/libexec/daemonkit/daemonkit-monitor ./usr/share/man/man1/daemonkit.1.gz \
+  ./usr/share/man/man5/daemonkit.toml.5.gz \
   ./usr/share/bash-completion/completions/daemonkit ./usr/share/zsh/vendor-completions/_daemonkit \
   ./usr/share/fish/vendor_completions.d/daemonkit.fish ./usr/share/doc/daemonkit/LICENSE; do
   grep -qxF -- "$f" <<<"$contents" || fail "$(basename "$runtime") has no $f"
@@ -84,6 +85,8 @@ say "daemonkit --version: $got"
 page=$(MANPATH=$root/usr/share/man man -w daemonkit) || fail "man -w daemonkit finds no page"
 [[ $page == "$root/"* ]] || fail "man -w daemonkit: $page (not the installed page)"
 MANPATH=$root/usr/share/man MANWIDTH=80 man daemonkit 2>/dev/null | grep -q 'daemonkit' || fail "man daemonkit shows nothing"
+page=$(MANPATH=$root/usr/share/man man -w 5 daemonkit.toml) || fail "man -w 5 daemonkit.toml finds no page"
+[[ $page == "$root/"* ]] || fail "man -w 5 daemonkit.toml: $page (not the installed page)"
 bash --norc -c "source '$root/usr/share/bash-completion/completions/daemonkit'" || fail "the bash completion does not load"
 
 say "start, status, stop with the installed tool"

@@ -4,8 +4,11 @@
 // pseudo-terminal, each with the built daemonkit first in PATH and real
 // services in this test's state directory. What every shell offers is held
 // against the tool itself: each command of `daemonkit --help`, each option
-// of `daemonkit COMMAND --help`. The installed files are checked where each
-// shell looks for them.
+// of `daemonkit COMMAND --help`. The services file's commands (check, up,
+// down, import, -f on status and list) are also held against their
+// documented options, and the names up and down complete are read from a
+// real services file, so those tests need no services of the tool. The
+// installed files are checked where each shell looks for them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -87,6 +90,7 @@ class cli_completion : public cli_fixture {
     o.set_env.push_back("XDG_CONFIG_HOME=" + home + "/.config");
     o.set_env.push_back("XDG_DATA_HOME=" + home + "/.local/share");
     o.unset_env.push_back("XDG_DATA_DIRS");
+    o.cwd = shell_cwd;
     return env(o);
   }
 
@@ -178,6 +182,7 @@ class cli_completion : public cli_fixture {
   }
 
   std::string home = tmp.file("home");
+  std::string shell_cwd;  // the shells' working directory, when set
 };
 
 const names ready_modes{"exec", "notify", "fd:", "pidfile:", "tcp:", "http://", "cmd:"};
@@ -188,6 +193,47 @@ const names re_options{"--ready",         "--ready-timeout",      "--reload-sign
 bool has_all(const names& have, const names& want) {
   return std::includes(have.begin(), have.end(), want.begin(), want.end());
 }
+
+// A services file with each form of header the completions read: bare,
+// quoted (a name with a dot must be), a service's sub-table, one indented
+// with blanks inside and a comment after; and tables that are not services
+// (an array of tables is not a service either).
+const char* const services_toml = R"([defaults]
+respawn = "on-failure"
+
+[services.db]
+command = ["postgres"]
+
+[services.db.env]
+PGDATA = "/srv/pg"
+
+  [ services . "api.v2" ]  # quoted: a dot would split the key
+command = "api"
+
+[services.'web-1']
+command = "web"
+depends_on = ["db"]
+
+[servicesx.nope]
+[[services.array]]
+)";
+const names file_services{"api.v2", "db", "web-1"};
+
+// The options of the services file's commands (docs/man/daemonkit.1.scd),
+// so that the completions are checked before, and whatever, the tool on
+// PATH knows of them.
+names with_common(names n) {
+  n.insert({"-h", "--help", "--state-dir", "--log-dir"});
+  return n;
+}
+const std::vector<std::pair<std::string, names>> services_file_options{
+    {"check", with_common({"-f", "--file"})},
+    {"up", with_common({"-f", "--file", "--dry-run", "--remove-orphans"})},
+    {"down", with_common({"-f", "--file"})},
+    {"import", with_common({})},
+    {"status", with_common({"-f", "--file", "--json"})},
+    {"list", with_common({"-f", "--file", "--json", "--names"})},
+};
 
 TEST_F(cli_completion, bash_splits_words_as_bash_does) {
   EXPECT_EQ(comp_words("daemonkit start --ready=tcp:80"),
@@ -343,6 +389,121 @@ TEST_F(cli_completion, zsh_completes_commands_services_and_values) {
   // With nothing else to offer, zsh offers the options.
   EXPECT_TRUE(std::all_of(got[11].begin(), got[11].end(), [](const auto& m) { return m[0] == '-'; }))
       << ::testing::PrintToString(got[11]);
+}
+
+TEST_F(cli_completion, every_shell_offers_the_services_file_commands_and_their_options) {
+  const names commands{"check", "up", "down", "import"};
+  EXPECT_TRUE(has_all(bash("daemonkit "), commands));
+  EXPECT_TRUE(has_all(fish("daemonkit "), commands));
+  EXPECT_TRUE(has_all(zsh("daemonkit "), commands));
+  EXPECT_EQ(bash("daemonkit u"), (names{"unit", "up"}));
+  EXPECT_TRUE(has_all(bash("daemonkit help "), commands));
+  EXPECT_TRUE(has_all(fish("daemonkit help "), commands));
+  EXPECT_TRUE(has_all(zsh("daemonkit help "), commands));
+
+  std::vector<std::string> lines;
+  for (const auto& [command, options] : services_file_options) lines.push_back("daemonkit " + command + " -");
+  auto in_fish = fish(lines);
+  auto in_zsh = zsh(lines);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    SCOPED_TRACE(lines[i]);
+    const auto& options = services_file_options[i].second;
+    EXPECT_EQ(bash(lines[i]), options) << "bash";
+    EXPECT_EQ(in_fish[i], options) << "fish";
+    EXPECT_EQ(in_zsh[i], options) << "zsh";
+  }
+  EXPECT_EQ(bash("daemonkit up --r"), (names{"--remove-orphans"}));
+  EXPECT_EQ(bash("daemonkit down --f"), (names{"--file"}));
+}
+
+// up and down complete the services of the -f file on the line, else of
+// ./daemonkit.toml, each once; nothing (and no error) without a file.
+TEST_F(cli_completion, every_shell_completes_the_services_of_the_file_for_up_and_down) {
+  std::string app = tmp.file("app"), other_dir = tmp.file("other-dir"), elsewhere = tmp.file("elsewhere");
+  for (const auto& d : {app, other_dir, elsewhere}) ASSERT_EQ(::mkdir(d.c_str(), 0755), 0);
+  write_file(app + "/daemonkit.toml", services_toml);
+  std::string other = other_dir + "/other.toml";
+  write_file(other, "[services.only]\ncommand = \"sleep 1\"\n");
+
+  shell_cwd = app;
+  EXPECT_EQ(bash("daemonkit up "), file_services);
+  EXPECT_EQ(bash("daemonkit down "), file_services);
+  EXPECT_EQ(bash("daemonkit up d"), (names{"db"}));
+  EXPECT_EQ(bash("daemonkit up db "), (names{"api.v2", "web-1"})) << "each name once";
+  EXPECT_EQ(bash("daemonkit down db api.v2 "), (names{"web-1"}));
+  EXPECT_EQ(bash("daemonkit up -f " + other + " "), (names{"only"}));
+  EXPECT_EQ(bash("daemonkit up --file " + other + " "), (names{"only"}));
+  EXPECT_EQ(bash("daemonkit down --file=" + other + " "), (names{"only"}));
+  EXPECT_EQ(bash("daemonkit up --state-dir " + app + " -f " + other + " --dry-run "), (names{"only"}));
+  EXPECT_EQ(bash("daemonkit up -f " + app + "/nonexistent.toml "), names{});
+  EXPECT_EQ(bash("daemonkit check "), names{}) << "check takes no name";
+  EXPECT_FALSE(bash("daemonkit stop ").count("db")) << "stop's names are the state directory's";
+
+  std::vector<std::string> lines{"daemonkit up ",
+                                 "daemonkit down ",
+                                 "daemonkit up db ",
+                                 "daemonkit up -f " + other + " ",
+                                 "daemonkit down --file=" + other + " ",
+                                 "daemonkit up --dry-run --file " + other + " ",
+                                 "daemonkit up -f " + app + "/nonexistent.toml "};
+  const std::vector<names> expected{file_services, file_services, {"api.v2", "web-1"}, {"only"}, names{"only"},
+                                    names{"only"}, names{}};
+  auto in_fish = fish(lines);
+  auto in_zsh = zsh(lines);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    SCOPED_TRACE(lines[i]);
+    EXPECT_EQ(in_fish[i], expected[i]) << "fish";
+    if (expected[i].empty()) {
+      // With no name to offer, zsh offers the options.
+      EXPECT_TRUE(std::all_of(in_zsh[i].begin(), in_zsh[i].end(), [](const auto& m) { return m[0] == '-'; }))
+          << ::testing::PrintToString(in_zsh[i]);
+    } else {
+      EXPECT_EQ(in_zsh[i], expected[i]) << "zsh";
+    }
+  }
+
+  // Where there is no ./daemonkit.toml, no names.
+  shell_cwd = elsewhere;
+  EXPECT_EQ(bash("daemonkit up "), names{});
+  EXPECT_EQ(fish("daemonkit up "), names{});
+  auto zsh_elsewhere = zsh("daemonkit down ");
+  EXPECT_TRUE(std::all_of(zsh_elsewhere.begin(), zsh_elsewhere.end(), [](const auto& m) { return m[0] == '-'; }))
+      << ::testing::PrintToString(zsh_elsewhere);
+}
+
+// -f FILE offers *.toml files (and directories), import any file; logs's
+// -f stays --follow, which takes no file.
+TEST_F(cli_completion, every_shell_completes_toml_files_after_dash_f) {
+  std::string dir = tmp.file("files");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir + "/sub").c_str(), 0755), 0);
+  write_file(dir + "/app.toml", "");
+  write_file(dir + "/notes.txt", "");
+  write_file(dir + "/Procfile", "");
+
+  for (std::string c : {"check", "up", "down", "status", "list"}) {
+    EXPECT_EQ(bash("daemonkit " + c + " -f " + dir + "/"), (names{dir + "/app.toml", dir + "/sub"})) << c;
+  }
+  EXPECT_EQ(bash("daemonkit up --file=" + dir + "/a"), (names{dir + "/app.toml"}));
+  EXPECT_EQ(bash("daemonkit import " + dir + "/"),
+            (names{dir + "/app.toml", dir + "/notes.txt", dir + "/Procfile", dir + "/sub"}));
+  shell_cwd = dir;
+  EXPECT_EQ(bash("daemonkit logs -f "), names{}) << "no service in the state directory, and no file";
+
+  auto got = fish({"daemonkit up -f " + dir + "/", "daemonkit check --file=" + dir + "/a",
+                   "daemonkit import " + dir + "/P", "daemonkit logs -f "});
+  EXPECT_EQ(got[0], (names{dir + "/app.toml", dir + "/sub/"}));
+  EXPECT_EQ(got[1], (names{"--file=" + dir + "/app.toml"}));
+  EXPECT_EQ(got[2], (names{dir + "/Procfile"}));
+  EXPECT_EQ(got[3], names{});
+
+  // zsh hands compadd each path component on its own.
+  auto in_zsh = zsh({"daemonkit up -f " + dir + "/", "daemonkit import " + dir + "/P", "daemonkit logs -f "});
+  EXPECT_TRUE(has_all(in_zsh[0], {"app.toml", "sub"})) << ::testing::PrintToString(in_zsh[0]);
+  EXPECT_FALSE(in_zsh[0].count("notes.txt")) << ::testing::PrintToString(in_zsh[0]);
+  EXPECT_FALSE(in_zsh[0].count("Procfile")) << ::testing::PrintToString(in_zsh[0]);
+  EXPECT_TRUE(in_zsh[1].count("Procfile")) << ::testing::PrintToString(in_zsh[1]);
+  EXPECT_FALSE(in_zsh[2].count("app.toml")) << ::testing::PrintToString(in_zsh[2]);
 }
 
 // `cmake --install` puts each file where its shell looks by itself (for a
