@@ -251,11 +251,8 @@ int await_condition(const common_options& o, const std::string& dir, const unit&
 // stderr are the scheduler's pipe.
 int work(const common_options& o, const services_file& f, const std::string& dir, const unit& u, bool healthy) {
   if (u.what == unit::action::keep) {
-    if (u.completed) {
-      std::printf("%s: unchanged (completed)\n", u.name.c_str());
-      return exit_ok;
-    }
     std::printf("%s: unchanged\n", u.name.c_str());
+    if (u.completed) return exit_ok;
     return await_condition(o, dir, u, healthy);
   }
   auto req = service_request(f, *u.service, u.name, o);
@@ -411,8 +408,7 @@ int cmd_up(const common_options& o, const up_options& opts) {
         case unit::action::restart:
           std::printf("restart %s (changed: %s)\n", u.name.c_str(), join(u.changed).c_str());
           break;
-        case unit::action::keep:
-          std::printf("keep %s (unchanged%s)\n", u.name.c_str(), u.completed ? ", completed" : "");
+        case unit::action::keep:  // left alone: not an action
           break;
         case unit::action::refuse:
           std::printf("refuse %s (%s)\n", u.name.c_str(), daemonkit::escape_for_terminal(u.note).c_str());
@@ -421,7 +417,6 @@ int cmd_up(const common_options& o, const up_options& opts) {
     }
     for (const auto& n : orphaned) {
       if (opts.remove_orphans) std::printf("stop %s (not in the file)\n", n.c_str());
-      else std::printf("keep %s (not in the file; --remove-orphans stops it)\n", n.c_str());
     }
     return exit_ok;
   }

@@ -165,7 +165,7 @@ int run_cli(int argc, char** argv) {
   auto* status_file = status->add_option("-f,--file", file, "Only the services of this services file");
   status_file->excludes(status->get_option("name"));
   list->add_option("-f,--file", file, "Only the services of this services file");
-  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs, up, down}) add_common(sub);
+  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs, check, up, down}) add_common(sub);
   std::string help_command;
   auto* help = app.add_subcommand("help", "Show daemonkit(1)'s section about COMMAND (without COMMAND: the synopsis)");
   help->add_option("command", help_command, "A command of daemonkit");

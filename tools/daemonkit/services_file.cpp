@@ -458,7 +458,7 @@ void check_service(services_file& f, file_service& s, const std::map<std::string
       f.errors.push_back({it->second.at, prefix + "instances: must be from 1 to 1000"});
       return;
     }
-    s.instances = static_cast<unsigned>(n);
+    s.instances = n == 1 ? 0 : static_cast<unsigned>(n);  // one instance is the service itself
   }
   s.args = args_from(settings);
   if (s.oneshot) {

@@ -45,7 +45,7 @@ struct file_service {
   file_position at;  // its [services.NAME] header
   file_position depends_at;
   bool oneshot = false;
-  unsigned instances = 0;  // 0: one service named NAME; N: NAME@1 .. NAME@N
+  unsigned instances = 0;  // 0 (instances = 1): one service named NAME; N > 1: NAME@1 .. NAME@N
   std::vector<dependency> depends_on;
   start_args args;                   // as the command line would give them
   std::vector<std::string> command;  // a string command is {"/bin/sh", "-c", it}
