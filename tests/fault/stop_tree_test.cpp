@@ -80,7 +80,7 @@ milliseconds kernel_kill_cost(int n) {
 // 12.8 s, 3,000 about 126 s). The target: stop of 10,000
 // TERM-ignoring processes returns within 2 s after the stop timeout. Where
 // the kernel alone needs longer than that to kill them (measured here on a
-// sample), the bound is twice the kernel's own cost instead.
+// sample, before and after), the bound is three times the kernel's own cost.
 TEST_F(stop_tree, ten_thousand_term_ignoring_processes_stop_in_linear_time) {
   constexpr int n = 10000;
   struct rlimit nproc {};
@@ -92,7 +92,6 @@ TEST_F(stop_tree, ten_thousand_term_ignoring_processes_stop_in_linear_time) {
                  << " in use, ulimit -u " << nproc.rlim_cur << ")";
   }
   const milliseconds floor = kernel_kill_cost(n / 20) * 20;
-  const milliseconds allowed = std::max<milliseconds>(2s, floor * 2);
 
   start("many", {test_child_path, "fork-many", std::to_string(n)}, {"--stop-timeout", "1s"});
   ASSERT_TRUE(wait_log_line("many", "ready", 240s)) << "the service did not fork " << n << " processes";
@@ -101,6 +100,9 @@ TEST_F(stop_tree, ten_thousand_term_ignoring_processes_stop_in_linear_time) {
   auto t0 = steady::now();
   auto r = dk({"stop", "many"}, {}, 120s);
   auto took = std::chrono::duration_cast<milliseconds>(steady::now() - t0);
+  // The kernel's cost again, after: on a machine busy with other work both
+  // samples move together, and the slower one is the fair floor.
+  const milliseconds floor_after = kernel_kill_cost(n / 20) * 20;
   EXPECT_EQ(r.exit_code(), 0) << describe(r);
   std::vector<pid_t> left;
   for (pid_t p : descendants_of(::getpid())) {
@@ -108,11 +110,12 @@ TEST_F(stop_tree, ten_thousand_term_ignoring_processes_stop_in_linear_time) {
   }
   EXPECT_TRUE(left.empty()) << left.size() << " processes survived stop, e.g.:\n" << first_of(left);
   RecordProperty("stop_ms", static_cast<int>(took.count()));
-  RecordProperty("kernel_kill_floor_ms", static_cast<int>(floor.count()));
+  RecordProperty("kernel_kill_floor_ms", static_cast<int>(std::max(floor, floor_after).count()));
   // Under ASan the monitor's own work (the walks) is several times slower
   // while the kernel's is not: the bound says nothing there. The stop must
   // still end with nothing left, within stop's own deadline (checked above).
   if (!under_asan) {
+    const milliseconds allowed = std::max<milliseconds>(2s, std::max(floor, floor_after) * 3);
     EXPECT_LE(took - 1s, allowed) << "stop of " << n << " processes took " << took.count()
                                   << " ms with a 1s stop timeout; the kernel alone needs about " << floor.count()
                                   << " ms to kill them";
