@@ -34,7 +34,7 @@ _daemonkit_options() {
   case $1 in
     start) echo "$_daemonkit_start_options $common" ;;
     run) echo "$_daemonkit_start_options --signal-group --no-state $common" ;;
-    unit) echo "$_daemonkit_start_options --user-unit --install --unit-name --unit-dir $common" ;;
+    unit) echo "$_daemonkit_start_options --user-unit --install --unit-name --unit-dir -f --file $common" ;;
     stop) echo "--timeout $common" ;;
     status) echo "--json -f --file $common" ;;
     list) echo "--json --names -f --file $common" ;;

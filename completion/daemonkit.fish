@@ -279,7 +279,7 @@ complete -c daemonkit -n '__daemonkit_using status list' -l json -d 'Machine-rea
 complete -c daemonkit -n '__daemonkit_using list' -l names -d 'Only the names, one a line'
 complete -c daemonkit -n '__daemonkit_using logs' -s n -l lines -x -d 'Number of lines from the end'
 complete -c daemonkit -n '__daemonkit_using logs' -s f -l follow -d 'Keep printing new lines'
-complete -c daemonkit -n '__daemonkit_using check up down status list' -s f -l file -x -a '(__daemonkit_toml_files)' -d 'Services file (default ./daemonkit.toml)'
+complete -c daemonkit -n '__daemonkit_using check up down status list unit' -s f -l file -x -a '(__daemonkit_toml_files)' -d 'Services file (default ./daemonkit.toml)'
 complete -c daemonkit -n '__daemonkit_using up' -l dry-run -d 'Print what up would do, change nothing'
 complete -c daemonkit -n '__daemonkit_using up' -l remove-orphans -d 'Stop services started from the file that it no longer has'
 

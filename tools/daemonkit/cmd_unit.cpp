@@ -16,7 +16,9 @@
 #include "daemonkit/service_codec.hpp"
 #include "daemonkit/service_dir.hpp"
 #include "daemonkit/spawn.hpp"
+#include "daemonkit/text_escape.hpp"
 #include "paths.hpp"
+#include "services_file.hpp"
 #include "unit_file.hpp"
 
 extern char** environ;  // NOLINT
@@ -391,11 +393,92 @@ CLI::App* add_unit_command(CLI::App& app, start_args& sa, unit_args& ua) {
               "when another unit has that name), then systemctl daemon-reload");
   u->add_option("--unit-name", ua.unit_name, "With --install: the unit's file name (NAME.service)");
   u->add_option("--unit-dir", ua.unit_dir, "With --install: write into DIR instead (e.g. a package's build root)");
-  u->footer("Usage: daemonkit unit [OPTIONS] [--name NAME] -- COMMAND [ARG...]\n       daemonkit unit NAME");
+  u->add_option_function<std::string>(
+      "-f,--file",
+      [&ua](const std::string& v) {
+        ua.file = v;
+        ua.from_file = true;
+      },
+      "A unit per service of this services file (with NAME: that service's), ordered by its depends_on");
+  u->footer(
+      "Usage: daemonkit unit [OPTIONS] [--name NAME] -- COMMAND [ARG...]\n       daemonkit unit NAME\n"
+      "       daemonkit unit -f FILE [NAME]");
   return u;
 }
 
+namespace {
+
+// `unit -f FILE [NAME]`: a unit per service name of the file (each
+// instance its own NAME@N.service), in dependency order; printed one after
+// the other, or each installed as NAME.service.
+int units_of_file(const common_options& o, const unit_args& ua) {
+  services_file f = read_services_file(services_file_path(ua.file));
+  if (!f.errors.empty()) {
+    for (const auto& e : f.errors) std::fprintf(stderr, "%s\n", daemonkit::escape_for_terminal(f.describe(e)).c_str());
+    return exit_usage;
+  }
+  std::string only = ua.name.substr(0, ua.name.find('@'));
+  if (!only.empty() && f.find(only) == nullptr) return usage_error("no service '" + ua.name + "' in " + f.path);
+  bool first = true;
+  for (const auto& s : f.services) {
+    if (!only.empty() && s.name != only) continue;
+    for (const auto& name : s.service_names()) {
+      if (!ua.name.empty() && ua.name != only && ua.name != name) continue;
+      start_args sa = s.args;
+      sa.name = name;
+      sa.name_given = true;
+      if (name != s.name) sa.env.push_back("DAEMONKIT_INSTANCE=" + name.substr(name.find('@') + 1));
+      int rc = exit_ok;
+      auto r = from_options(sa, s.command, o, rc);
+      if (!r) return rc;
+      r->oneshot = s.oneshot;
+      r->user_unit = ua.user_unit;
+      for (const auto& d : s.depends_on) {
+        auto& list = d.condition == dependency_condition::started ? r->wants_units : r->requires_units;
+        for (const auto& n : f.find(d.service)->service_names()) list.push_back(n + ".service");
+      }
+      if (ua.user_unit && r->config.user) {
+        complain(name, "runs as another user (user = ...): a user unit cannot; leave out --user-unit");
+        return exit_failure;
+      }
+      auto program = resolve_program(r->config);
+      if (!program) {
+        complain(name, program.err().message());
+        return exit_failure;
+      }
+      r->program = *program;
+      r->daemonkit = self_path();
+      auto text = make_unit_file(*r);
+      if (!text) {
+        complain(name, text.err().message());
+        return exit_failure;
+      }
+      if (ua.install) {
+        // Dependants name it NAME.service: no other name will do.
+        unit_args install = ua;
+        install.unit_name = name + ".service";
+        if (int irc = install_unit(install, name, *text); irc != exit_ok) return irc;
+        continue;
+      }
+      if (!first) std::fputc('\n', stdout);
+      first = false;
+      std::fwrite(text->data(), 1, text->size(), stdout);
+    }
+  }
+  return std::fflush(stdout) == 0 ? exit_ok : exit_failure;
+}
+
+}  // namespace
+
 int cmd_unit(const common_options& o, const start_args& sa, const unit_args& ua, std::vector<std::string> command) {
+  if (ua.from_file) {
+    if (!command.empty()) return usage_error("-f: a unit per service of the file; no '-- COMMAND' with it");
+    for (const auto* opt : ua.start_options) {
+      if (opt->count() > 0) return usage_error(opt->get_name() + ": -f takes every setting from the file");
+    }
+    if (!ua.unit_name.empty()) return usage_error("--unit-name: with -f, each unit is named after its service");
+    return units_of_file(o, ua);
+  }
   if ((!ua.unit_name.empty() || !ua.unit_dir.empty()) && !ua.install) {
     return usage_error(std::string(ua.unit_name.empty() ? "--unit-dir" : "--unit-name") + ": only with --install");
   }

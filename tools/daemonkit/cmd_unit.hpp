@@ -18,6 +18,8 @@ struct unit_args {
   bool install = false;
   std::string unit_name;  // --unit-name (install as this unit)
   std::string unit_dir;   // --unit-dir (install there instead of systemd's directory)
+  std::string file;       // -f: a unit per service of this services file (NAME: only that one)
+  bool from_file = false;
   // start's options on this subcommand: none may come with NAME.
   std::vector<const CLI::Option*> start_options;
 };

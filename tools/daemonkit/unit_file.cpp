@@ -331,6 +331,17 @@ daemonkit::result<std::string> make_unit_file(const unit_request& r) {
   w.raw("[Unit]\n");
   w.line("Description", c.name + " (daemonkit unit)");
   if (uses_network(c.ready_check) || uses_network(c.health)) w.line("After", "network.target");
+  // depends_on: systemd starts a unit once what it is After= has finished
+  // starting, which is readiness for Type=notify/forking/exec and the end
+  // of a Type=oneshot; "started" dependencies are only wanted, not required.
+  for (const auto& u : r.requires_units) {
+    w.line("Requires", u);
+    w.line("After", u);
+  }
+  for (const auto& u : r.wants_units) {
+    w.line("Wants", u);
+    w.line("After", u);
+  }
   const bool respawn = c.respawn.mode != respawn_mode::never;
   if (!run && respawn) {
     // daemonkit gives up after --respawn-limit starts within the window, and
@@ -366,7 +377,14 @@ daemonkit::result<std::string> make_unit_file(const unit_request& r) {
     w.line("KillSignal", c.stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
     w.line("TimeoutStopSec", span(c.stop_timeout + daemonkit::monitor_kill_wait));
   } else {
-    switch (c.ready) {
+    if (r.oneshot) {
+      // Runs to completion, never respawned; stays "active" after exiting 0
+      // so its dependants' Requires= holds (and After= waits for the end).
+      w.line("Type", "oneshot");
+      w.line("RemainAfterExit", "yes");
+      w.line("TimeoutStartSec", "infinity");  // a migration takes what it takes (systemd's default: 90 s)
+    }
+    switch (r.oneshot ? ready_mode::exec : c.ready) {
       case ready_mode::notify:
         w.line("Type", "notify");
         // daemonkit takes READY=1 from any process of the service.
@@ -382,12 +400,12 @@ daemonkit::result<std::string> make_unit_file(const unit_request& r) {
       case ready_mode::exec:
       case ready_mode::fd:     // run_reasons: not here
       case ready_mode::check:  // run_reasons: not here
-        w.line("Type", "exec");
+        if (!r.oneshot) w.line("Type", "exec");
         break;
     }
     std::vector<std::string> args(c.argv.begin() + 1, c.argv.end());
     w.line("ExecStart", exec_line(r.program, args));
-    if (c.reload_signal != 0) {
+    if (c.reload_signal != 0 && !r.oneshot) {
       if (!c.check_config.empty()) w.line("ExecReload", exec_line("/bin/sh", {"-c", c.check_config}));
       w.line("ExecReload", "/bin/kill -s " + kill_signal_arg(c.reload_signal) + " $MAINPID");
     }

@@ -48,6 +48,11 @@ struct unit_request {
   std::string program;
   // The absolute path of the daemonkit binary, for a unit that runs `daemonkit run`.
   std::string daemonkit;
+  // From a services file: the units it needs started first (After= and
+  // Requires=: ready, healthy, completed) or only ordered after (After= and
+  // Wants=: started), and whether it runs once to completion.
+  std::vector<std::string> requires_units, wants_units;
+  bool oneshot = false;
 };
 
 // The options of r that systemd has no directive for, as option names
