@@ -150,21 +150,29 @@ unit plan_unit(const services_file& f, const file_service& s, const std::string&
   return u;
 }
 
-// Lines to print under a failure: the last lines of the service's log.
+// Lines to print under a failure: the last lines of the service's log
+// ("; last output:" and each as a continuation line), without the
+// monitor's own lines about it (the failure itself is said already).
 std::string last_output(const service_view& v) {
   if (!v.config) return {};
   const std::string& log = !v.config->log_file.empty() ? v.config->log_file : v.config->stderr_file;
   if (log.empty()) return {};
-  auto lines = daemonkit::read_last_lines(log, 5);
+  auto lines = daemonkit::read_last_lines(log, 8);
   if (!lines || lines->empty()) return {};
-  std::string out;
+  const std::string own = "daemonkit: " + v.name + ": ";
+  std::vector<std::string> kept;
   std::size_t start = 0;
   while (start < lines->size()) {
     auto end = lines->find('\n', start);
     if (end == std::string::npos) end = lines->size();
-    out += "\n    " + lines->substr(start, end - start);
+    std::string line = lines->substr(start, end - start);
+    if (line.find(own) == std::string::npos) kept.push_back(std::move(line));
     start = end + 1;
   }
+  if (kept.size() > 5) kept.erase(kept.begin(), kept.end() - 5);
+  if (kept.empty()) return {};
+  std::string out = "; last output:";
+  for (const auto& l : kept) out += "\n    " + l;
   return out;
 }
 
@@ -217,7 +225,7 @@ int await_condition(const common_options& o, const std::string& dir, const unit&
           return exit_ok;
         }
         std::string why = v.state && !v.state->last_exit.empty() ? v.state->last_exit : std::string("did not complete");
-        complain(u.name, "failed: " + why + last_output(v));
+        complain(u.name, why + last_output(v));
         return exit_failure;
       }
     } else {
