@@ -9,6 +9,7 @@ issue's adapters and scenarios, writes bench/results.md and bench/results.json).
     DAEMONKIT_BIN=build-bench/tools/daemonkit/daemonkit ./bench/bench.py --svc /tmp/svc  # everything
     ./bench/bench.py --only runit,s6,daemonkit --scenarios startstop,respawn --reps 30
     ./bench/bench.py --list                            # adapter keys and their scenarios
+    ./bench/bench.py --scenarios up100                 # `up` of 100 services vs supervisord's `start all`
 --only takes adapter keys (the first column of --list); an entry that is no key selects every adapter
 whose name contains it. Without DAEMONKIT_BIN the newest executable named daemonkit under ./build*
 is used; without one the daemonkit adapters are left out.
@@ -54,6 +55,9 @@ ADAPTER INTERFACE -- a new tool needs one small class (~20 lines)
   An adapter that knows its processes otherwise may define declared_pids(svcs) -> set;
   the footprint scenario then reports whether both ways agree (daemonkit reads the
   monitor_pid= and keeper_pid= lines of STATE_DIR/NAME.state).
+  A tool that starts many services with one command from one file sets up_file = True and
+  defines write_up_file(svcs) -> text, up_all(svcs), check_up(svcs) -> None or why not
+  (outside the timer: does the tool itself say all are running?) and down_all(svcs).
 
 WHAT IS MEASURED (all times from time.perf_counter_ns)
   Timed scenarios (startstop, quickstop, log) spread their reps over --rounds rounds in which
@@ -78,6 +82,21 @@ WHAT IS MEASURED (all times from time.perf_counter_ns)
              when (if ever, within 12 s) is the service gone.
   log        'svc spew N': N lines x 100 bytes through the tool's log capture; time until
              all N*100 bytes are in the log directory (polled every 5 ms).
+  up100      issue 14: 100 services from one file (--up-n), each `svc ready FIFO` in its own
+             directory. daemonkit: a daemonkit.toml ([defaults] respawn = "always"; per service
+             command and chdir), timed `daemonkit up -f FILE` (returns once all are ready: exec
+             readiness, and ready = "notify" for daemonkit-notify); supervisord: the supervisord
+             adapter's [program:x] for all of them (autostart=false, autorestart=true, startsecs
+             left at its default 1 s; supervisord-0 sets startsecs=0), supervisord started before
+             the timer, timed `supervisorctl start all` (returns once all are RUNNING). Also the
+             time to the last service's ready record (all FIFOs polled at once). Then the tool's
+             status must say all running; after --up-settle s, RSS/PSS/USS of what the tool keeps
+             (found as in footprint: daemonkit's 100 monitors + 100 keepers, supervisord itself;
+             never the services); then timed `daemonkit down -f` / `supervisorctl stop all`.
+             A warm-up cycle per tool, then --up-reps cycles each (fresh setup every cycle) in
+             rounds with the order reversed every other round. Written to --up-out
+             (bench/results-up.md) with issue 14's targets; --out and --json are left alone when
+             up100 is the only scenario. `sudo SCENARIOS=up100 ./bench/run.sh` builds and runs it.
 The service program (svc.c) writes its ready record "<pid>\\n" in one write(2), then sends READY=1
 to $NOTIFY_SOCKET when that is set.
 
@@ -335,6 +354,20 @@ class Fifo:
         line, _, self.buf = self.buf.partition(b"\n")
         return t, int(line)
 
+    def take_record(self):
+        """Read what the FIFO holds now (never blocks); -> the pid of a complete ready record, or None."""
+        with self.lock:
+            try:
+                data = os.read(self.fd, 65536)
+                self.buf += data
+                self.got = self.got or bool(data)
+            except BlockingIOError:
+                pass
+        if b"\n" not in self.buf:
+            return None
+        line, _, self.buf = self.buf.partition(b"\n")
+        return int(line)
+
     def close(self):
         os.close(self.fd)
 
@@ -399,6 +432,7 @@ class Adapter:
     logs = False
     persistent = False
     many = False
+    up_file = False  # brings many services up from one file with one command (up100)
     modes = ("ready", "ignore-term", "spew")
     only = None  # e.g. {"log"}: restrict to these scenarios
 
@@ -467,6 +501,22 @@ class Adapter:
     def stop_many(self, svcs):
         for s in svcs:
             self.stop(s)
+
+    # ---- up100: the tool's one command for all of svcs (after setup(svcs))
+    def write_up_file(self, svcs):
+        """Write the one file that describes every service in svcs; -> its text (for the report)."""
+        raise NotImplementedError
+
+    def up_all(self, svcs):
+        """Start every service of the file; return when the tool's command returns."""
+        raise NotImplementedError
+
+    def check_up(self, svcs):
+        """Outside the timer, after up_all: None if the tool reports every service running, else why not."""
+        raise NotImplementedError
+
+    def down_all(self, svcs):
+        raise NotImplementedError
 
     def teardown(self):
         for p in self.procs:
@@ -725,6 +775,8 @@ class Daemonkit(Adapter):
     opts = ()
     logs = True
     many = True
+    up_file = True
+    file_keys = {}  # up100: keys of [defaults] beside respawn (e.g. the readiness mode)
 
     def version(self):
         b = daemonkit_bin()
@@ -752,6 +804,34 @@ class Daemonkit(Adapter):
     def declared_pids(self, svcs):
         return daemonkit_pids(self.state_dir, svcs)
 
+    def write_up_file(self, svcs):
+        # respawn = "always" as supervisord's autorestart=true; chdir as its directory=
+        q = json.dumps  # a JSON string of these ASCII paths is a TOML basic string
+        text = "[defaults]\nrespawn = \"always\"\n" + "".join(
+            f"{k} = {q(v)}\n" for k, v in self.file_keys.items())
+        for s in svcs:
+            text += (f"\n[services.{s.name}]\ncommand = [{', '.join(q(a) for a in s.argv)}]\n"
+                     f"chdir = {q(s.dir)}\n")
+        self.file = os.path.join(self.tmp, "daemonkit.toml")
+        write_file(self.file, text)
+        return text
+
+    def up_all(self, svcs):
+        self.run(self.exe, "up", "-f", self.file, env=self.env)
+
+    def check_up(self, svcs):
+        # status -f: the worst LSB code of the file's services, 0 when every one is running
+        r = subprocess.run([self.exe, "status", "-f", self.file], env=self.env, capture_output=True,
+                           text=True)
+        self.bench.record(self, "check", [self.exe, "status", "-f", self.file])
+        running = r.stdout.count(": running")
+        if r.returncode != 0 or running != len(svcs):
+            return f"status -f: exit {r.returncode}, {running} of {len(svcs)} running"
+        return None
+
+    def down_all(self, svcs):
+        self.run(self.exe, "down", "-f", self.file, env=self.env)
+
 
 class DaemonkitNotify(Daemonkit):
     """start waits for the service's READY=1 (svc sends it right after its ready record), so a start that
@@ -759,6 +839,7 @@ class DaemonkitNotify(Daemonkit):
     name = "daemonkit --ready notify"
     key = "daemonkit-notify"
     opts = ("--ready", "notify")
+    file_keys = {"ready": "notify"}
     logs = False
     many = False
 
@@ -769,6 +850,7 @@ class DaemonkitRespawn(Daemonkit):
     opts = ("--respawn",)
     respawns = True
     logs = False
+    up_file = False  # up100's file already has respawn = "always"
 
 
 class DaemonkitRun(Tini):
@@ -942,7 +1024,8 @@ class Supervisord(Adapter):
     name = "supervisord (supervisorctl)"
     key = "supervisord"
     pkg = "supervisor"
-    respawns = logs = persistent = many = True
+    respawns = logs = persistent = many = up_file = True
+    startsecs = None  # None: supervisord's default (1 s)
 
     def setup(self, svcs):
         conf = SUPERVISORD_CONF.format(tmp=self.tmp)
@@ -950,6 +1033,8 @@ class Supervisord(Adapter):
         for s in svcs:
             conf += f"[program:{s.name}]\ncommand={shlex.join(s.argv)}\ndirectory={s.dir}\n"
             conf += "autostart=false\nautorestart=true\n"
+            if self.startsecs is not None:
+                conf += f"startsecs={self.startsecs}\n"
             if s.logdir:
                 conf += (f"stdout_logfile={s.logdir}/out.log\nstdout_logfile_maxbytes=10MB\n"
                          "stdout_logfile_backups=100\n")
@@ -976,11 +1061,40 @@ class Supervisord(Adapter):
     def stop_many(self, svcs):
         self.ctl("stop", "all")
 
+    # up100: supervisord itself is started by setup(), before the timer, as its daemon is persistent
+    def write_up_file(self, svcs):
+        with open(self.conf) as f:
+            return f.read()
+
+    def up_all(self, svcs):
+        # `start all` waits until every program is RUNNING: up startsecs, or at once with startsecs=0
+        self.ctl("start", "all")
+
+    def check_up(self, svcs):
+        r = subprocess.run(["supervisorctl", "-c", self.conf, "status"], capture_output=True, text=True)
+        self.bench.record(self, "check", ["supervisorctl", "-c", self.conf, "status"])
+        running = sum(1 for line in r.stdout.splitlines() if " RUNNING " in line)
+        if running != len(svcs):
+            return f"supervisorctl status: {running} of {len(svcs)} RUNNING (exit {r.returncode})"
+        return None
+
+    def down_all(self, svcs):
+        self.ctl("stop", "all")
+
+
+class SupervisordStartsecs0(Supervisord):
+    """startsecs=0: a program is RUNNING as soon as it is spawned, so `start all` waits for no second
+    of uptime: supervisord's fastest `start all`."""
+    name = "supervisord, startsecs=0"
+    key = "supervisord-0"
+    startsecs = 0
+    only = {"up100"}
+
 
 ADAPTERS = [BaseSubprocess, BaseShExec, BaseCRespawn, BaseRedirect, BaseCat,
             StartStopDaemon, StartStopDaemonNoWait, Daemonize, PythonDaemon, Tini, DumbInit,
             Daemon, DaemonRespawn, DaemonRespawnA100,
-            Runit, RunitWait, S6, S6Wait, Daemontools, Supervisord]
+            Runit, RunitWait, S6, S6Wait, Daemontools, Supervisord, SupervisordStartsecs0]
 DAEMONKIT_ADAPTERS = [Daemonkit, DaemonkitNotify, DaemonkitRespawn, DaemonkitRun]
 ALL_ADAPTERS = ADAPTERS + DAEMONKIT_ADAPTERS
 if daemonkit_bin():
@@ -1003,6 +1117,7 @@ class Bench:
         self.errlog = os.path.join(self.root, "tools-stderr.log")
         self.cmds = {}  # adapter name -> {op: [cmd strings]}
         self.res = {}   # scenario -> adapter name -> dict
+        self.up_files = {}  # up100: adapter name -> the file it wrote (last cycle)
 
     def record(self, ad, op, argv):
         s = shlex.join(argv).replace(SVC, "$SVC").replace(self.root, "$T")
@@ -1324,6 +1439,110 @@ class Bench:
         return {"tot": tot, "rate": rate, "first": first, "short": short, "errors": errs}
 
 
+    # ---- up100: many services with one command, beside supervisord's `start all`
+    def wait_all_ready(self, svcs, timeout, th=None):
+        """Poll every ready FIFO at once. -> (t_ns of the last service's first byte, or None when not
+        all came within timeout; sets each svc.pid). Each time is when poll() returned: exact to the slice."""
+        p = select.poll()
+        by_fd = {}
+        for s in svcs:
+            s.pid = None
+            p.register(s.fifo.fd, select.POLLIN)
+            by_fd[s.fifo.fd] = s
+        last = None
+        left = len(svcs)
+        end = time.monotonic() + timeout
+        while left:
+            wait = end - time.monotonic()
+            if wait <= 0 or (th is not None and th.exc is not None):
+                return None
+            ev = p.poll(min(wait, 0.05) * 1000)
+            t = now()
+            for fd, _ in ev:
+                s = by_fd[fd]
+                pid = s.fifo.take_record()
+                if pid is not None and s.pid is None:
+                    s.pid = pid
+                    left -= 1
+                    last = t
+                    p.unregister(fd)
+        return last
+
+    def up_cycle(self, cls, n, settle):
+        """setup (supervisord starts here, before the timer) -> up_all timed -> every ready record in ->
+        the tool's own status says all running -> settle -> footprint of its resident processes ->
+        down_all timed -> teardown."""
+        ad = self.scenario(cls, "up100")
+        svcs = [Svc(ad.tmp, f"s{i}", "ready") for i in range(n)]
+        out = {"errors": []}
+        try:
+            ad.setup(svcs)
+            self.up_files[cls.name] = ad.write_up_file(svcs)
+            ad.op = "up"
+            th = Timed(ad.up_all, svcs)
+            t_ready = self.wait_all_ready(svcs, 120, th)
+            th.done(120)
+            if th.exc:
+                raise CmdError(f"up: {th.exc}")
+            if t_ready is None:
+                got = sum(1 for s in svcs if s.pid)
+                raise CmdError(f"up: {got} of {n} ready records within 120 s")
+            out["ret"] = (th.t1 - th.t0) / MS
+            out["ready"] = (t_ready - th.t0) / MS
+            ad.op = "check"
+            why = ad.check_up(svcs)
+            if why:
+                raise CmdError(why)
+            time.sleep(settle)
+            pids = resident([s.pid for s in svcs])
+            declared = ad.declared_pids(svcs)
+            if declared is not None:
+                out["declared_agree"] = declared == set(pids)
+                if declared != set(pids):
+                    out["errors"].append(f"found by ancestry {len(pids)} procs, tool declares "
+                                         f"{len(declared)}")
+                    pids = sorted(set(pids) | declared)
+            tot = {"rss": 0, "pss": 0, "uss": 0}
+            per = {}
+            for pid in pids:
+                m = smaps(pid)
+                c = per.setdefault(proc_comm(pid), {"count": 0, "rss": 0, "pss": 0, "uss": 0})
+                c["count"] += 1
+                for k in tot:
+                    tot[k] += m[k]
+                    c[k] += m[k]
+            out.update(procs=len(pids), per=per, **tot)
+            fds = [pidfd(s.pid) for s in svcs]
+            tool = [pidfd(p) for p in pids] if not ad.persistent else []
+            ad.op = "down"
+            th = Timed(ad.down_all, svcs)
+            for fd in fds:
+                if wait_fd(fd, 30) is None:
+                    out["errors"].append("a service survived down for 30 s")
+                    break
+                reap()
+            while th.is_alive():
+                th.join(0.05)
+                reap()
+            if th.exc:
+                out["errors"].append(f"down: {th.exc}")
+            else:
+                out["down"] = (th.t1 - th.t0) / MS
+            for fd in tool:
+                if wait_fd(fd, 5) is None:
+                    out["errors"].append("a monitor or keeper outlived down by 5 s")
+                    break
+                reap()
+            for fd in fds + tool:
+                if fd is not None:
+                    os.close(fd)
+        except (CmdError, OSError, subprocess.TimeoutExpired) as e:
+            out["errors"].append(str(e))
+        finally:
+            self.finish(ad, svcs, "up100")
+        return out
+
+
 def merge(a, b):
     """Raw results of two rounds of one adapter: lists concatenated, counts added."""
     if a is None:
@@ -1361,7 +1580,8 @@ def dir_bytes(d):
 
 # --------------------------------------------------------------------------- report
 
-SCENARIOS = ["startstop", "quickstop", "respawn", "rapid", "fp1", "fp100", "termignore", "log"]
+SCENARIOS = ["startstop", "quickstop", "respawn", "rapid", "fp1", "fp100", "termignore", "log", "up100"]
+UP_SCENARIOS = ("up100",)  # reported in their own file (--up-out), not in --out
 
 
 def applicable(cls, scen):
@@ -1375,6 +1595,8 @@ def applicable(cls, scen):
         return cls.logs
     if scen == "termignore":
         return "ignore-term" in cls.modes
+    if scen == "up100":
+        return cls.up_file
     return True
 
 
@@ -1500,7 +1722,9 @@ def render(b, versions, env):
           "All latencies in **milliseconds**, shown as `median [min–max]` over the repetitions. "
           "Other jobs may share the machine: compare within this run (ratios), not across runs.",
           "Re-run: `sudo ./bench/run.sh` (see bench/bench.py's docstring for the method and the "
-          "adapter interface).", ""]
+          "adapter interface).",
+          "`up` of 100 services from one file beside supervisord's `start all` (issue 14, scenario "
+          "`up100`): [results-up.md](results-up.md).", ""]
     if env.get("note"):
         md += [env["note"], ""]
     md += ["## Targets (issue 11)", ""] + render_targets(targets(R))
@@ -1736,6 +1960,145 @@ def run_rounds(b, a, scen, todo):
         b.log(f"[{scen:10s}] {c.name:40s} {line} {errs(r)} ({took[c.name]:.0f} s)")
 
 
+def run_up(b, a, todo):
+    """up100: one discarded warm-up cycle of each adapter, then --up-reps cycles each in rounds of all
+    adapters (order reversed every other round), each cycle with its own setup."""
+    raw = {c.name: [] for c in todo}
+    warm_errors = {}
+    for c in todo:
+        r = b.up_cycle(c, a.up_n, a.up_settle)
+        warm_errors[c.name] = [f"warm-up: {e}" for e in r["errors"]]
+    b.log("[up100     ] warm-up done")
+    for k in range(a.up_reps):
+        for c in (todo if k % 2 == 0 else todo[::-1]):
+            r = b.up_cycle(c, a.up_n, a.up_settle)
+            raw[c.name].append(r)
+            b.log(f"[up100     ]   {c.name:40s} ret {fmt(r.get('ret'))} ready {fmt(r.get('ready'))} "
+                  f"down {fmt(r.get('down'))} pss {r.get('pss', '–')} {errs(r)}")
+        b.log(f"[up100     ] round {k + 1}/{a.up_reps} done")
+    for c in todo:
+        reps = raw[c.name]
+        r = {k: summ([x.get(k) for x in reps]) for k in ("ret", "ready", "down", "procs", "rss", "pss", "uss")}
+        r["all_ret"] = [round(x["ret"], 1) for x in reps if "ret" in x]
+        r["all_pss"] = [x["pss"] for x in reps if "pss" in x]
+        r["per"] = next((x["per"] for x in reversed(reps) if "per" in x), {})
+        agree = [x["declared_agree"] for x in reps if "declared_agree" in x]
+        if agree:
+            r["declared_agree"] = all(agree)
+        r["errors"] = warm_errors[c.name] + [e for x in reps for e in x["errors"]]
+        b.res.setdefault("up100", {})[c.name] = r
+        b.log(f"[up100     ] {c.name:40s} ret {fs(r['ret'])} ready {fs(r['ready'])} down {fs(r['down'])} "
+              f"pss {fs(r['pss'])} {errs(r)}")
+
+
+def up_targets(R):
+    """Issue 14's targets for `up` of 100 services, each a ratio of two medians of this run."""
+    out = []
+
+    def add(target, key, ref, field, limit, fmt_):
+        a, b_ = med(R, "up100", key, field), med(R, "up100", ref, field)
+        r = a / b_ if a is not None and b_ else None
+        out.append({"target": target, "value": "–" if a is None else fmt_(a),
+                    "ref": "–" if b_ is None else fmt_(b_), "ratio": r, "limit": limit,
+                    "ok": None if r is None else r <= limit, "is_ratio": True})
+
+    ms = lambda x: f"{fmt(x)} ms"  # noqa: E731
+    kib = lambda x: f"{x:.0f} KiB"  # noqa: E731
+    add("`up` (ready = exec, the default) ÷ `start all` with startsecs=1 (supervisord's default) ≤ 0.5",
+        "daemonkit", "supervisord", "ret", 0.5, ms)
+    add("`up` (ready = exec, the default) ÷ `start all` with startsecs=0 ≤ 0.5",
+        "daemonkit", "supervisord-0", "ret", 0.5, ms)
+    add("`up` with ready = \"notify\" ÷ `start all` with startsecs=0 ≤ 0.5",
+        "daemonkit-notify", "supervisord-0", "ret", 0.5, ms)
+    add("PSS of every monitor + keeper ÷ supervisord's PSS (startsecs=1) ≤ 1/3",
+        "daemonkit", "supervisord", "pss", 1 / 3, kib)
+    add("PSS of every monitor + keeper ÷ supervisord's PSS (startsecs=0) ≤ 1/3",
+        "daemonkit", "supervisord-0", "pss", 1 / 3, kib)
+    return out
+
+
+def render_up(b, versions, env):
+    R = b.res.get("up100", {})
+    a = b.args
+    names = list(R)
+    md = [f"# `daemonkit up` of {a.up_n} services beside supervisord's `start all`", "",
+          f"Generated by `bench/bench.py` ({env['command']}) on {env['date']}. The rest of the benchmark: "
+          "[results.md](results.md).", "",
+          table(["", ""], [["machine", env["machine"]], ["kernel", env["kernel"]], ["OS", env["os"]],
+                           ["load average", env["load"]], ["daemonkit", env["daemonkit"]]] +
+                [[n, versions.get(n, "?")] for n in names if not n.startswith("daemonkit")]), "",
+          f"All times in **milliseconds**, memory in **KiB**, shown as `median [min–max]` over {a.up_reps} "
+          "cycles per tool (after one discarded warm-up cycle each), in rounds of all tools with the order "
+          "reversed every other round. Other jobs may share the machine: compare within this run (ratios), "
+          "not across runs. Re-run: `sudo SCENARIOS=up100 ./bench/run.sh` (or `bench.py --scenarios up100`).",
+          ""]
+    if env.get("note"):
+        md += [env["note"], ""]
+    md += ["## Targets (issue 14)", ""] + render_targets(up_targets(b.res))
+    rows = []
+    for n in names:
+        r = R[n]
+        per = ", ".join(f"{c}×{v['count']} {v['pss'] // max(1, v['count'])}" for c, v in r["per"].items())
+        rows.append([n, fs(r.get("ret")), fs(r.get("ready")), fs(r.get("down")),
+                     f"{r['procs']['med']:.0f}" if r.get("procs") else "–", fs(r.get("rss")), fs(r.get("pss")),
+                     fs(r.get("uss")), per, " ".join(fmt(x) for x in r.get("all_ret", [])), errs(r)])
+    md += ["", "## Results", "",
+           f"Each cycle: a fresh directory with {a.up_n} services `svc ready FIFO` (the program every "
+           "adapter of the benchmark runs: it writes its ready record, sends READY=1 when $NOTIFY_SOCKET "
+           f"is set, sleeps until SIGTERM) s0…s{a.up_n - 1}, each in its own directory; the tool's file "
+           "for all of them; supervisord started and answering `supervisorctl pid` **before** the timer "
+           "(its daemon is persistent; daemonkit has none). `up ret`: the command invoked → it returned "
+           "(`daemonkit up -f daemonkit.toml`, which returns once every service is ready by its readiness "
+           "mode; `supervisorctl start all`, which returns once every program is RUNNING). `all ready`: "
+           "invoked → the last of the services' own ready records is in its FIFO (the driver polls all "
+           "of them). Then, outside the timer, the tool's own status must say all are running "
+           f"(`daemonkit status -f`, `supervisorctl status`), and after {a.up_settle} s the resident "
+           "processes are measured: everything the tool keeps for the services, found as in the "
+           "footprint scenario (the topmost ancestor of each service below the driver and all its "
+           "descendants but the services' own subtrees; daemonkit: each service's monitor and keeper, "
+           "checked against monitor_pid= and keeper_pid= of its NAME.state; supervisord: supervisord "
+           "itself), RSS/PSS/USS summed from /proc/PID/smaps_rollup. The services themselves are never "
+           "counted. PSS charges each page shared by k processes 1/k to each, so the sum over the tool's "
+           "processes counts a page they share among themselves once (and of a page also mapped by "
+           "others, such as libc by the services, only their share); the target is on PSS. Summed RSS counts a shared page once per process that maps "
+           "it, which for 200 small processes of one binary mostly repeats the same pages; USS is what "
+           "each process alone holds. `down ret`: `daemonkit down -f` / `supervisorctl stop all` invoked → returned, "
+           "every service gone. `per process`: comm×count and PSS KiB each (last cycle).", "",
+           "supervisord runs the same programs with what the benchmark's supervisord adapter writes "
+           "(`autostart=false`, `autorestart=true`, `directory=`; output to its AUTO child logs). "
+           "**startsecs**: the adapter leaves supervisord's default, 1 s, so `start all` cannot return "
+           "before a program has been up 1 s; the `startsecs=0` row is supervisord at its fastest "
+           "(RUNNING as soon as spawned), so the target is judged against both. daemonkit's file mirrors "
+           "it: `respawn = \"always\"` for `autorestart=true`, `chdir` for `directory=`, output to its "
+           "default log files; `ready` is the default (`exec`: the start returns once the program's "
+           "execve succeeded), and `ready = \"notify\"` in the second row (each start waits for the "
+           "program's own READY=1).", "",
+           table(["tool", "up ret", "all ready", "down ret", "procs", "RSS", "PSS", "USS",
+                  "per process", "up ret, each cycle", "errors"], rows)]
+    for n in names:
+        if "declared_agree" in R[n]:
+            md += ["", f"{n}: the processes found by ancestry {'are' if R[n]['declared_agree'] else 'are NOT'} "
+                       "the monitors and keepers the services' NAME.state files declare, in every cycle."]
+    left = {n: d["up100"] for n, d in b.res.get("leftovers", {}).items() if "up100" in d}
+    if left:
+        md += ["", "## Processes left running after the tool's own down/teardown", "",
+               "(killed by the driver's pid-targeted sweep)", ""]
+        md += [f"- {n}: {', '.join(x[:8])}" for n, x in left.items()]
+    md += ["", "## Files and commands", "",
+           "`$SVC` = bench/svc, `$T` = the run's private temp dir. The first services of each file "
+           "(the other services differ only by name and paths):", ""]
+    for n in names:
+        text = b.up_files.get(n, "").replace(SVC, "$SVC").replace(b.root, "$T")
+        cut = text.find("[program:s2]") if "[program:" in text else text.find("[services.s2]")
+        md += [f"- **{n}**", "", "  ```", *["  " + x for x in (text[:cut] if cut > 0 else text).rstrip().splitlines()],
+               "  ```", ""]
+        for op in ("setup", "up", "check", "down"):
+            for c in b.cmds.get(n, {}).get(op, [])[:1]:
+                md.append(f"  - {op}: `{c}`")
+        md.append("")
+    return "\n".join(md).rstrip() + "\n"
+
+
 def main():
     global SVC
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1755,8 +2118,14 @@ def main():
     ap.add_argument("--log-reps", type=int, default=5)
     ap.add_argument("--log-cap", type=float, default=180.0)
     ap.add_argument("--term-cap", type=float, default=12.0)
+    ap.add_argument("--up-n", type=int, default=100, help="up100: services in the file")
+    ap.add_argument("--up-reps", type=int, default=5, help="up100: cycles per tool (after a warm-up)")
+    ap.add_argument("--up-settle", type=float, default=1.0,
+                    help="up100: seconds between all ready and the footprint")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
     ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
+    ap.add_argument("--up-out", default=os.path.join(HERE, "results-up.md"),
+                    help="up100's report (its own file: --out is left alone when only up100 runs)")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list:
@@ -1790,6 +2159,9 @@ def main():
             if scen not in scens:
                 continue
             todo = [c for c in chosen if applicable(c, scen)]
+            if scen == "up100":
+                run_up(b, a, todo)
+                continue
             if scen in ROUNDED:
                 run_rounds(b, a, scen, todo)
                 continue
@@ -1817,17 +2189,24 @@ def main():
         env["load"] = f"{load0} at the start, {loadavg()} at the end (1, 5, 15 min)"
         if not complete:
             env["note"] = "**Incomplete run**: interrupted or failed before every scenario ran."
-        md = render(b, versions, env)
-        keep = ""
-        if os.path.exists(a.out):
-            old = open(a.out).read()
-            if "\n## Observations" in old:
-                keep = old[old.index("\n## Observations"):]
-        with open(a.out, "w") as f:
-            f.write(md + keep)
-        with open(a.json, "w") as f:
-            json.dump({"env": env, "versions": versions, "targets": targets(b.res), "results": b.res,
-                       "commands": b.cmds, "args": vars(a)}, f, indent=1, default=str)
+        md = ""
+        if any(x not in UP_SCENARIOS for x in scens):
+            md = render(b, versions, env)
+            keep = ""
+            if os.path.exists(a.out):
+                old = open(a.out).read()
+                if "\n## Observations" in old:
+                    keep = old[old.index("\n## Observations"):]
+            with open(a.out, "w") as f:
+                f.write(md + keep)
+            with open(a.json, "w") as f:
+                json.dump({"env": env, "versions": versions, "targets": targets(b.res), "results": b.res,
+                           "commands": b.cmds, "args": vars(a)}, f, indent=1, default=str)
+        if "up100" in scens:
+            up = render_up(b, versions, env)
+            with open(a.up_out, "w") as f:
+                f.write(up)
+            md += ("\n" if md else "") + up
         shutil.rmtree(b.root, ignore_errors=True)
         print(md)
 

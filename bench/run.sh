@@ -5,15 +5,19 @@
 # libslack daemon, start-stop-daemon, supervisord, daemontools, tini) in one
 # run, written to bench/results.md (with the targets, PASS/FAIL as ratios of
 # figures of the same run) and bench/results.json. Reports, never fails a
-# build; not part of CI. About 25 minutes on 2 cores.
+# build; not part of CI. About 25 minutes on 2 cores. Scenario up100 (issue 14:
+# `daemonkit up` of 100 services beside supervisord's `start all`, a few
+# minutes) writes its own file, bench/results-up.md.
 #
 #   sudo ./bench/run.sh                          # install anchors, build, run
+#   sudo SCENARIOS=up100 ./bench/run.sh          # only up100: results.md untouched
 #   sudo DAEMONKIT_BIN=/path/to/daemonkit ./bench/run.sh   # no build
 #   sudo ./bench/run.sh --reps 10 --window 5     # more arguments go to bench.py
 #
 # Environment: DAEMONKIT_BIN (skip the build), BUILD_DIR (default build-bench),
 # ONLY (adapter keys, see `bench/bench.py --list`), SCENARIOS (default
-# startstop,respawn,fp1,fp100,log), OUT, JSON (default bench/results.{md,json}).
+# startstop,respawn,fp1,fp100,log,up100), OUT, JSON (default bench/results.{md,json}),
+# UP_OUT (default bench/results-up.md).
 # Needs root: the anchors are installed with apt-get (bench/install-anchors.sh)
 # and the tools run as root as they are packaged to.
 set -euo pipefail
@@ -45,6 +49,7 @@ svc=$(realpath "$build")/svc
 gcc -O2 -Wall -o "$svc" bench/svc.c
 
 exec python3 bench/bench.py --svc "$svc" \
-  --only "${ONLY:-popen,c-respawn,redirect,ssd,ssd-noretry,tini,daemon,daemon-respawn,runit,runit-wait,s6,s6-wait,daemontools,supervisord,daemonkit,daemonkit-notify,daemonkit-respawn,daemonkit-run}" \
-  --scenarios "${SCENARIOS:-startstop,respawn,fp1,fp100,log}" \
-  --out "${OUT:-bench/results.md}" --json "${JSON:-bench/results.json}" "$@"
+  --only "${ONLY:-popen,c-respawn,redirect,ssd,ssd-noretry,tini,daemon,daemon-respawn,runit,runit-wait,s6,s6-wait,daemontools,supervisord,supervisord-0,daemonkit,daemonkit-notify,daemonkit-respawn,daemonkit-run}" \
+  --scenarios "${SCENARIOS:-startstop,respawn,fp1,fp100,log,up100}" \
+  --out "${OUT:-bench/results.md}" --json "${JSON:-bench/results.json}" \
+  --up-out "${UP_OUT:-bench/results-up.md}" "$@"
