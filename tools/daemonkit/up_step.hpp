@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// One step of `daemonkit up`: what to do with one service name of the file
+// (start, restart, leave alone, refuse), decided from its stored options,
+// and the worker that does it in a fork of the scheduler (cmd_up.cpp).
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "cli.hpp"
+#include "daemonkit/process.hpp"
+#include "daemonkit/unique_fd.hpp"
+#include "services_file.hpp"
+
+namespace dk {
+
+struct up_step {
+  enum class action { start, restart, keep, refuse };
+  std::string name;
+  const file_service* service = nullptr;
+  action what = action::start;
+  std::vector<std::string> changed;  // restart: the keys that differ
+  bool completed = false;            // keep: a oneshot that already completed, unchanged
+  std::string note;                  // refuse: why
+
+  // The scheduler's bookkeeping.
+  enum class progress { waiting, working, done, failed };
+  progress state = progress::waiting;
+  daemonkit::process worker;
+  daemonkit::unique_fd output;
+  std::string text;  // what the worker said
+
+  // "env.PORT, command": the changed keys, for people.
+  std::string changed_text() const;
+};
+
+// What up does with service name `name` of s, given what the state
+// directory says about it.
+up_step plan_step(const services_file& f, const file_service& s, const std::string& name, const std::string& dir);
+
+// The worker's job: does the step, then waits (when `healthy`) until the
+// service is healthy, or (a oneshot) until it has completed. Prints the
+// outcome; returns the exit code.
+int run_step(const common_options& o, const services_file& f, const std::string& dir, const up_step& u, bool healthy);
+
+}  // namespace dk
