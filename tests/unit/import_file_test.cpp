@@ -345,6 +345,13 @@ TEST(import_file, numprocs_become_instances_whose_command_computes_process_num) 
                        "worker@1 ... worker@3"))
       << t;
 
+  // supervisord splits words after expanding: padding splits a word where
+  // the number was not quoted, not where it was.
+  auto p = import_ok(
+      "[program:p]\ncommand=printf [%%s] a%(process_num)4d \"b%(process_num)-3d|\"\nnumprocs=2\n"
+      "process_name=p%(process_num)d\n");
+  EXPECT_EQ(run_instance(str(p.service("p")["command"]), 2), "[a][1][b1  |]");
+
   // From 0 (supervisord's default start): instance 1 is process 0.
   auto j = import_ok("[program:w]\ncommand=echo %(process_num)d\nnumprocs=2\nprocess_name=w%(process_num)d\n");
   EXPECT_EQ(run_instance(str(j.service("w")["command"]), 1), "0\n");

@@ -22,19 +22,57 @@ using daemonkit::make_error;
 
 // ---------------------------------------------------------------- text
 
-// Python's str.isspace(), in ASCII: what configparser strips from keys and
-// values (the config is UTF-8, and the other whitespace code points are rare
-// enough not to matter).
-bool py_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f'); }
+// How many bytes the character at s[i] takes: its UTF-8 sequence, or 1 for
+// a byte that starts none (Python reads the config as text: one character
+// is one code point).
+size_t char_length(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+  if (n == 1 || i + n > s.size() || !daemonkit::is_valid_utf8(s.substr(i, n))) return 1;
+  return n;
+}
+
+// The code point of the valid UTF-8 sequence of n bytes at p.
+unsigned code_point(const char* p, size_t n) {
+  auto b = [&](size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(p[i])); };
+  if (n == 1) return b(0);
+  if (n == 2) return ((b(0) & 0x1fU) << 6) | (b(1) & 0x3fU);
+  if (n == 3) return ((b(0) & 0x0fU) << 12) | ((b(1) & 0x3fU) << 6) | (b(2) & 0x3fU);
+  return ((b(0) & 0x07U) << 18) | ((b(1) & 0x3fU) << 12) | ((b(2) & 0x3fU) << 6) | (b(3) & 0x3fU);
+}
+
+// How many bytes the character at s[i] takes when it is whitespace to
+// Python (str.isspace(), which configparser's strip() and \s follow:
+// supervisord reads its config as text), else 0.
+size_t space_at(std::string_view s, size_t i) {
+  size_t n = char_length(s, i);
+  auto first = static_cast<unsigned char>(s[i]);
+  if (n == 1 && first >= 0x80) return 0;
+  unsigned cp = code_point(s.data() + i, n);
+  bool space = cp == ' ' || (cp >= '\t' && cp <= '\r') || (cp >= 0x1c && cp <= 0x1f) || cp == 0x85 || cp == 0xa0 ||
+               cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+               cp == 0x205f || cp == 0x3000;
+  return space ? n : 0;
+}
+
+// The same for the character that ends at s[end].
+size_t space_before(std::string_view s, size_t end) {
+  for (size_t n = 1; n <= 4 && n <= end; ++n) {
+    auto c = static_cast<unsigned char>(s[end - n]);
+    if (c >= 0x80 && c < 0xc0) continue;  // inside a sequence: look further back
+    return char_length(s, end - n) == n ? space_at(s, end - n) : 0;
+  }
+  return 0;
+}
 
 std::string_view strip(std::string_view s) {
-  while (!s.empty() && py_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && py_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && space_at(s, 0) != 0) s.remove_prefix(space_at(s, 0));
+  while (!s.empty() && space_before(s, s.size()) != 0) s.remove_suffix(space_before(s, s.size()));
   return s;
 }
 
 std::string_view rstrip(std::string_view s) {
-  while (!s.empty() && py_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && space_before(s, s.size()) != 0) s.remove_suffix(space_before(s, s.size()));
   return s;
 }
 
@@ -47,16 +85,6 @@ std::string lower(std::string_view s) {
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
-// How many bytes the character at s[i] takes: its UTF-8 sequence, or 1 for
-// a byte that starts none (Python reads the config as text: one character
-// is one code point).
-size_t char_length(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-  if (n == 1 || i + n > s.size() || !daemonkit::is_valid_utf8(s.substr(i, n))) return 1;
-  return n;
-}
 
 // Lines as Python's universal newlines split them: \n, \r\n and \r.
 std::vector<std::string_view> split_lines(std::string_view text) {
@@ -107,15 +135,6 @@ std::optional<bool> py_bool(std::string_view s) {
 }
 
 // ---------------------------------------------------------------- TOML out
-
-// The code point of the valid UTF-8 sequence of n bytes at p.
-unsigned code_point(const char* p, size_t n) {
-  auto b = [&](size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(p[i])); };
-  if (n == 1) return b(0);
-  if (n == 2) return ((b(0) & 0x1fU) << 6) | (b(1) & 0x3fU);
-  if (n == 3) return ((b(0) & 0x0fU) << 12) | ((b(1) & 0x3fU) << 6) | (b(2) & 0x3fU);
-  return ((b(0) & 0x07U) << 18) | ((b(1) & 0x3fU) << 12) | ((b(2) & 0x3fU) << 6) | (b(3) & 0x3fU);
-}
 
 // Code points that TOML requires escaped (C0, DEL), and those that would
 // drive or reorder the terminal showing the file (C1, bidirectional
@@ -251,7 +270,7 @@ size_t inline_comment_start(std::string_view line) {
         continue;
       }
       from[k] = at + 1;
-      if (at == 0 || py_space(line[at - 1])) start = std::min(start, at);
+      if (at == 0 || space_before(line, at) != 0) start = std::min(start, at);
     }
   }
   return start;
@@ -292,8 +311,9 @@ ini_file parse_ini(std::string_view text) {
       }
       continue;
     }
+    // In characters, as Python counts.
     size_t indent = 0;
-    while (indent < line.size() && py_space(line[indent])) ++indent;
+    for (size_t at = 0; at < line.size() && space_at(line, at) != 0; at += space_at(line, at)) ++indent;
     if (cur != no_section && opt >= 0 && indent > indent_level) {
       auto& v = section_at(cur).values[static_cast<size_t>(opt)];
       v.value += '\n';
@@ -352,7 +372,12 @@ ini_file parse_ini(std::string_view text) {
 
 // Stands for supervisord's %(process_num)... in a value that differs per
 // instance; never in a value that held it itself (expand refuses those).
+// shlex_split turns a mark it met inside quotes into quoted_instance_mark:
+// supervisord splits words after the expansion, so padding spaces split a
+// word only where the number was not quoted.
 constexpr char instance_mark = '\x01';
+constexpr char quoted_instance_mark = '\x02';
+constexpr std::string_view instance_marks = "\x01\x02";
 
 struct expansion_names {
   std::string here;
@@ -460,14 +485,24 @@ std::optional<std::string> format_number(long long v, const format_spec& f) {
 }
 
 // The printf(1) format for a per-instance number with f ("" for a plain %d).
-std::optional<std::string> printf_format(const format_spec& f) {
+// Where printf(1) and Python part, nullopt: a negative number in hex or
+// octal (Python writes -2 as -2), a zero flag with a precision, %s with a
+// precision (Python cuts the text).
+std::optional<std::string> printf_format(const format_spec& f, bool may_be_negative) {
   char c = f.conversion;
+  std::string flags = f.flags;
+  if (c == 's' || c == 'r' || c == 'a') {
+    if (f.has_precision) return std::nullopt;
+    // Python pads text with spaces only, and signs no text.
+    flags = flags.find('-') != std::string::npos ? "-" : "";
+  }
   if (c == 's' || c == 'r' || c == 'a' || c == 'i' || c == 'u') c = 'd';
-  if (std::string_view("dxXo").find(c) == std::string_view::npos || f.flags.find('#') != std::string::npos) {
+  if (std::string_view("dxXo").find(c) == std::string_view::npos || flags.find('#') != std::string::npos ||
+      (c != 'd' && may_be_negative) || (f.has_precision && flags.find('0') != std::string::npos)) {
     return std::nullopt;
   }
-  if (f.flags.empty() && f.width.empty() && !f.has_precision && c == 'd') return std::string();
-  std::string fmt = "%" + f.flags + f.width;
+  if (flags.empty() && f.width.empty() && !f.has_precision && c == 'd') return std::string();
+  std::string fmt = "%" + flags + f.width;
   if (f.has_precision) fmt += "." + f.precision;
   return fmt + c;
 }
@@ -479,7 +514,7 @@ std::optional<std::string> printf_format(const format_spec& f) {
 // written, with a note.
 expanded expand(std::string_view value, const expansion_names& names) {
   expanded out;
-  bool marks_allowed = value.find(instance_mark) == std::string_view::npos;
+  bool marks_allowed = value.find_first_of(instance_marks) == std::string_view::npos;
   auto add_note = [&](std::string note) {
     if (std::find(out.notes.begin(), out.notes.end(), note) == out.notes.end()) out.notes.push_back(std::move(note));
   };
@@ -522,7 +557,7 @@ expanded expand(std::string_view value, const expansion_names& names) {
     } else if (name == "process_num") {
       if (!names.per_instance) {
         done = format_number(names.numprocs_start, *spec);
-      } else if (auto fmt = printf_format(*spec); fmt && marks_allowed) {
+      } else if (auto fmt = printf_format(*spec, names.numprocs_start < 0); fmt && marks_allowed) {
         out.text += instance_mark;
         out.instance_formats.push_back(*fmt);
         i += whole.size();
@@ -577,9 +612,9 @@ daemonkit::result<std::vector<std::string>> shlex_split(std::string_view s) {
         if (i + 1 == s.size()) return make_error(errc::invalid_argument, "No escaped character");
         char next = s[++i];
         if (next != '"' && next != '\\') token += '\\';
-        token += next;
+        token += next == instance_mark ? quoted_instance_mark : next;
       } else {
-        token += c;
+        token += c == instance_mark ? quoted_instance_mark : c;
       }
       continue;
     }
@@ -590,7 +625,8 @@ daemonkit::result<std::vector<std::string>> shlex_split(std::string_view s) {
       state = ' ';
     } else if (c == '\\') {
       if (i + 1 == s.size()) return make_error(errc::invalid_argument, "No escaped character");
-      token += s[++i];
+      ++i;
+      token += s[i] == instance_mark ? quoted_instance_mark : s[i];
       in_word = true;
       state = 'a';
     } else if (c == '\'' || c == '"') {
@@ -611,7 +647,7 @@ daemonkit::result<std::vector<std::string>> shlex_split(std::string_view s) {
 // supervisord's extra word characters "/.+-():": words, quoted strings (the
 // quotes kept, no escapes), and every other character a token of its own;
 // '#' comments to the end of the line.
-std::vector<std::string> shlex_tokens(std::string_view s) {
+daemonkit::result<std::vector<std::string>> shlex_tokens(std::string_view s) {
   auto word_char = [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
            std::string_view("/.+-():").find(c) != std::string_view::npos || c == instance_mark;
@@ -627,16 +663,24 @@ std::vector<std::string> shlex_tokens(std::string_view s) {
       while (i < s.size() && s[i] != '\n') ++i;
     } else if (c == '\'' || c == '"') {
       size_t end = s.find(c, i + 1);
-      // An unclosed quote: shlex raises "No closing quotation"; the partial
-      // token makes the pairs parse fail just the same.
-      size_t stop = end == std::string_view::npos ? s.size() : end + 1;
-      tokens.emplace_back(s.substr(i, stop - i));
-      i = stop;
+      if (end == std::string_view::npos) return make_error(errc::invalid_argument, "No closing quotation");
+      tokens.emplace_back(s.substr(i, end + 1 - i));
+      i = end + 1;
     } else if (word_char(c)) {
-      size_t start = i;
-      // Non-posix: a quote inside a word is part of it.
-      while (i < s.size() && (word_char(s[i]) || s[i] == '\'' || s[i] == '"')) ++i;
-      tokens.emplace_back(s.substr(start, i - start));
+      // Non-posix: a quote inside a word is part of it, and a comment
+      // inside one skips the rest of the line, the word going on after it.
+      std::string word;
+      while (i < s.size()) {
+        if (s[i] == '#') {
+          size_t eol = s.find('\n', i);
+          i = eol == std::string_view::npos ? s.size() : eol + 1;
+        } else if (word_char(s[i]) || s[i] == '\'' || s[i] == '"') {
+          word += s[i++];
+        } else {
+          break;
+        }
+      }
+      tokens.push_back(std::move(word));
     } else {
       size_t n = char_length(s, i);
       tokens.emplace_back(s.substr(i, n));
@@ -650,7 +694,9 @@ std::vector<std::string> shlex_tokens(std::string_view s) {
 // stripped from the value's ends; the token after each pair, a ',' as a
 // rule, is skipped unread). A key given twice keeps its first place.
 daemonkit::result<std::vector<std::pair<std::string, std::string>>> key_value_pairs(std::string_view s) {
-  auto tokens = shlex_tokens(s);
+  auto lexed = shlex_tokens(s);
+  if (!lexed) return std::move(lexed).err();
+  const auto& tokens = *lexed;
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t i = 0; i < tokens.size(); i += 4) {
     if (i + 2 >= tokens.size() || tokens[i + 1] != "=") {
@@ -702,13 +748,16 @@ std::string instance_command(const std::vector<std::string>& argv, const std::ve
     if (word.empty()) out += "''";
     size_t start = 0;
     for (;;) {
-      size_t at = word.find(instance_mark, start);
+      size_t at = word.find_first_of(instance_marks, start);
       std::string_view piece = std::string_view(word).substr(start, at - start);
       if (!piece.empty()) out += sh_quote(piece);
       if (at == std::string::npos) break;
       const std::string& fmt = next < formats.size() ? formats[next] : std::string();
       ++next;
-      out += fmt.empty() ? number : "\"$(printf '" + fmt + "' " + number + ")\"";
+      // Unquoted where it was: supervisord splits the command into words
+      // after the expansion, so a padded number's spaces split them there.
+      std::string sub = "$(printf '" + fmt + "' " + number + ")";
+      out += fmt.empty() ? number : word[at] == quoted_instance_mark ? "\"" + sub + "\"" : sub;
       start = at + 1;
     }
   }
@@ -948,7 +997,7 @@ void program_converter::convert() {
 
   long long numprocs = integer("numprocs", 1, 0).value_or(1);
   names_.numprocs = numprocs;
-  names_.numprocs_start = integer("numprocs_start", 0, 0).value_or(0);
+  names_.numprocs_start = integer("numprocs_start", 0, -(1LL << 62)).value_or(0);
   names_.per_instance = numprocs > 1;
   if (numprocs == 0) {
     out_.skipped = true;
@@ -1062,7 +1111,8 @@ void program_converter::convert_environment() {
     auto k = toml_key(key);
     auto s = toml_string(value);
     std::string what = "environment " + key + "=" + value;
-    if (value.find(instance_mark) != std::string::npos || key.find(instance_mark) != std::string::npos) {
+    if (key.find_first_of(instance_marks) != std::string::npos ||
+        value.find_first_of(instance_marks) != std::string::npos) {
       std::string text = "not carried over: " + what + " (it differs per instance, by %(process_num))";
       out_.lost.push_back(comment(text));
       imp_.warn(v->line, out_.name + ": " + text);
