@@ -295,7 +295,9 @@ TEST(import_file, group_name_and_numprocs_expand) {
   EXPECT_EQ(strings(i.service("web")["command"]),
             (std::vector<std::string>{"web", "--group", "site", "--of", "1", "--num", "000"}));
   EXPECT_EQ(strings(i.service("worker")["command"]), (std::vector<std::string>{"worker", "site"}));
-  EXPECT_TRUE(contains(i.text(), "# [group:site] (line 1): daemonkit has no groups; its programs (web, worker)"))
+  EXPECT_TRUE(contains(i.text(),
+                       "# [group:site] (line 1): daemonkit has no groups: its programs are services, ordered by the "
+                       "group's priority first; `daemonkit up web worker` starts them"))
       << i.text();
 }
 

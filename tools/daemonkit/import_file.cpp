@@ -756,7 +756,8 @@ std::string instance_command(const std::vector<std::string>& argv, const std::ve
       ++next;
       // Unquoted where it was: supervisord splits the command into words
       // after the expansion, so a padded number's spaces split them there.
-      std::string sub = "$(printf '" + fmt + "' " + number + ")";
+      std::string sub = "$(printf '";
+      sub.append(fmt).append("' ").append(number).append(")");
       out += fmt.empty() ? number : word[at] == quoted_instance_mark ? "\"" + sub + "\"" : sub;
       start = at + 1;
     }
@@ -993,7 +994,7 @@ class program_converter {
 };
 
 void program_converter::convert() {
-  out_.head.push_back(comment("from [" + section_.name + "], line " + std::to_string(section_.line)));
+  out_.head.insert(out_.head.begin(), comment("from [" + section_.name + "], line " + std::to_string(section_.line)));
 
   long long numprocs = integer("numprocs", 1, 0).value_or(1);
   names_.numprocs = numprocs;
@@ -1110,7 +1111,8 @@ void program_converter::convert_environment() {
   for (const auto& [key, value] : *pairs) {
     auto k = toml_key(key);
     auto s = toml_string(value);
-    std::string what = "environment " + key + "=" + value;
+    std::string what = "environment ";
+    what.append(key).append("=").append(value);
     if (key.find_first_of(instance_marks) != std::string::npos ||
         value.find_first_of(instance_marks) != std::string::npos) {
       std::string text = "not carried over: " + what + " (it differs per instance, by %(process_num))";
@@ -1177,7 +1179,7 @@ void program_converter::convert_restart() {
     if (e && (!n || *n < 0)) lose(*up, "not a number of seconds");
     if (n && *n >= 0) {
       put("respawn_min_uptime", "\"" + std::to_string(*n) + "s\"",
-          "startsecs: a quicker exit is a failed start, and backs off");
+          "startsecs: a run shorter than this is restarted after a backoff");
     }
   }
 }
@@ -1290,7 +1292,7 @@ void program_converter::convert_logs() {
         v.resize(v.size() - 2);
       }
       auto n = py_int(v);
-      if (!n || *n < 0 || *n > (1LL << 40)) lose(*max_given, "not a size");
+      if (!n || *n < 0 || *n > (1LL << 50) / unit) lose(*max_given, "not a size");
       else if (*n > 0 && *n * unit < 1024) lose(*max_given, "daemonkit rotates at 1K at the least");
       else max_bytes = *n * unit;
     }
@@ -1385,11 +1387,11 @@ daemonkit::result<import_result> import_supervisord(importer& imp, const ini_fil
     }
     for (const auto& m : members) groups.emplace(m, g);
     std::string list;
-    for (const auto& m : members) list += (list.empty() ? "" : ", ") + m;
+    for (const auto& m : members) list += (list.empty() ? "" : " ") + m;
     std::string text = "[" + s.name + "] (line " + std::to_string(s.line) +
-                       "): daemonkit has no groups; its programs (" + list +
-                       ") are services here, ordered by the group's priority first: daemonkit up " +
-                       (members.empty() ? "NAME..." : list) + " starts them";
+                       "): daemonkit has no groups: its programs are services, ordered by the group's priority "
+                       "first; `daemonkit up " +
+                       (members.empty() ? "NAME..." : list) + "` starts them";
     top.push_back(comment(text));
   }
 
@@ -1408,7 +1410,8 @@ daemonkit::result<import_result> import_supervisord(importer& imp, const ini_fil
       }
       std::string unique = unique_name(name, taken);
       if (unique != name) {
-        std::string text = "named " + unique + ": another service is named " + name;
+        std::string text = "named ";
+        text.append(unique).append(": another service is named ").append(name);
         out.head.push_back(comment(text));
         imp.warn(s.line, "[" + s.name + "] " + text);
       }
@@ -1439,8 +1442,8 @@ daemonkit::result<import_result> import_supervisord(importer& imp, const ini_fil
           auto k = toml_key(key);
           auto val = toml_string(value);
           if (!k || !val || key.find('=') != std::string::npos || value.find('\0') != std::string::npos) {
-            std::string text = "not carried over: [supervisord] environment " + key + "=" + value +
-                               " (not a variable an environment can hold as text)";
+            std::string text = "not carried over: [supervisord] environment ";
+            text.append(key).append("=").append(value).append(" (not a variable an environment can hold as text)");
             top.push_back(comment(text));
             imp.warn(v.line, text);
             continue;
@@ -1572,7 +1575,7 @@ daemonkit::result<import_result> import_procfile(importer& imp, const std::vecto
     service_out s;
     std::string name = daemonkit_name(l.name);
     std::string unique = unique_name(name, taken);
-    s.head.push_back(comment("line " + std::to_string(l.line)));
+    s.head.push_back(comment("Procfile line " + std::to_string(l.line)));
     if (unique != l.name) {
       std::string text =
           "named " + unique + ": " +
@@ -1604,7 +1607,10 @@ daemonkit::result<import_result> import_procfile(importer& imp, const std::vecto
   r.toml +=
       "# Each command is a string: daemonkit runs it with /bin/sh -c, as foreman and honcho do.\n"
       "# foreman and honcho set PORT (5000, 5100, ...) for each process; daemonkit does not: give a\n"
-      "# service that reads $PORT an env = { PORT = \"...\" }. They also read .env: env_file = \".env\" does.\n"
+      "# service that reads $PORT an env = { PORT = \"...\" }.\n";
+  std::string env_file = imp.context.here == "/" ? "/.env" : imp.context.here + "/.env";
+  r.toml += comment("They also read .env: to keep one, add env_file = \"" + env_file + "\" to [defaults].") + "\n";
+  r.toml +=
       "# They stop every process when one exits; daemonkit leaves the others running (respawn restarts one).\n"
       "# Check it with `daemonkit check -f FILE`; `daemonkit up -f FILE --dry-run` shows what up would do.\n";
   if (auto dir = toml_string(imp.context.here)) {
