@@ -1614,8 +1614,10 @@ daemonkit::result<import_result> import_procfile(importer& imp, const std::vecto
       "# They stop every process when one exits; daemonkit leaves the others running (respawn restarts one).\n"
       "# Check it with `daemonkit check -f FILE`; `daemonkit up -f FILE --dry-run` shows what up would do.\n";
   if (auto dir = toml_string(imp.context.here)) {
-    r.toml += "\n[defaults]\nchdir = " + *dir + "  " +
-              comment("foreman and honcho run the commands in the Procfile's directory") + "\n";
+    r.toml +=
+        "\n[defaults]\nchdir = " + *dir + "  " +
+        comment("foreman and honcho run the commands in the Procfile's directory (\".\" when this file is beside it)") +
+        "\n";
   } else {
     std::string text = "not carried over: the Procfile's directory as chdir (not UTF-8 text, which TOML cannot hold)";
     r.toml += comment(text) + "\n";
