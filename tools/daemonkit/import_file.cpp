@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <set>
 #include <utility>
@@ -236,13 +237,12 @@ struct ini_value {
 struct ini_section {
   std::string name;
   int line = 0;
-  std::vector<ini_value> values;
+  std::vector<ini_value> values;                     // in the order the keys first appear
+  std::map<std::string, size_t, std::less<>> index;  // key -> values[i]
 
   const ini_value* find(std::string_view key) const {
-    for (const auto& v : values) {
-      if (v.key == key) return &v;
-    }
-    return nullptr;
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : &values[it->second];
   }
 };
 
@@ -330,7 +330,7 @@ ini_file parse_ini(std::string_view text) {
         continue;
       }
       auto [it, added] = index.emplace(name, ini.sections.size());
-      if (added) ini.sections.push_back({name, lineno, {}});
+      if (added) ini.sections.push_back({name, lineno, {}, {}});
       cur = static_cast<long>(it->second);
       continue;
     }
@@ -350,15 +350,14 @@ ini_file parse_ini(std::string_view text) {
     }
     auto& sec = section_at(cur);
     std::string val(strip(value.substr(delim + 1)));
-    auto it = std::find_if(sec.values.begin(), sec.values.end(), [&](const ini_value& v) { return v.key == key; });
-    if (it == sec.values.end()) {
+    auto [at, added] = sec.index.emplace(key, sec.values.size());
+    if (added) {
       sec.values.push_back({key, std::move(val), lineno});
-      it = sec.values.end() - 1;
     } else {
-      it->value = std::move(val);
-      it->line = lineno;
+      sec.values[at->second].value = std::move(val);
+      sec.values[at->second].line = lineno;
     }
-    opt = it - sec.values.begin();
+    opt = static_cast<long>(at->second);
   }
   auto finish = [](ini_section& s) {
     for (auto& v : s.values) v.value = std::string(rstrip(v.value));
@@ -1499,20 +1498,17 @@ daemonkit::result<import_result> import_supervisord(importer& imp, const ini_fil
   // priority: each program waits until those of the next lower level (group
   // priority, then its own) that start with the file are started; the order
   // further down follows from theirs.
-  std::set<std::pair<long long, long long>> levels;
+  std::map<std::pair<long long, long long>, std::vector<std::string>> levels;  // the services that start, by level
   for (const auto& s : services) {
-    if (!s.skipped && s.autostart) levels.insert(s.level);
+    if (!s.skipped && s.autostart) levels[s.level].push_back(s.name);
   }
   bool ordered = false;
   for (auto& s : services) {
     if (s.skipped) continue;
     auto below = levels.lower_bound(s.level);
     if (below == levels.begin()) continue;
-    --below;
-    for (const auto& d : services) {
-      if (!d.skipped && d.autostart && d.level == *below) s.depends_on.push_back(d.name);
-    }
-    ordered = ordered || !s.depends_on.empty();
+    s.depends_on = std::prev(below)->second;
+    ordered = true;
   }
 
   import_result r;
