@@ -372,4 +372,31 @@ TEST_F(cli_services_file, unit_prints_a_unit_per_service_with_its_dependencies) 
   EXPECT_EQ(bad.err, "daemonkit: --respawn: -f takes every setting from the file\n");
 }
 
+// import: a supervisord config becomes a file that check accepts and up
+// runs, its priorities as dependencies.
+TEST_F(cli_services_file, import_turns_a_supervisord_config_into_a_file_up_runs) {
+  const std::string conf = dir + "/supervisord.conf";
+  write_file(conf, "[supervisord]\nnodaemon=true\n\n[program:db]\ncommand=" + std::string(test_child_path) +
+                       " pause\npriority=10\nstopsignal=INT\n\n[program:web]\ncommand=" + test_child_path +
+                       " pause\npriority=20\nenvironment=PORT=\"8080\"\nautorestart=false\n");
+  auto r = dk({"import", conf});
+  ASSERT_EQ(r.exit_code(), 0) << describe(r);
+  write(r.out);
+  auto check = in_file({"check"});
+  EXPECT_EQ(check.exit_code(), 0) << describe(check) << r.out;
+  auto up = in_file({"up"});
+  ASSERT_EQ(up.exit_code(), 0) << describe(up) << r.out;
+  auto lines = split_lines(up.out);
+  ASSERT_EQ(lines.size(), 2U) << up.out;
+  EXPECT_EQ(lines[0].rfind("db: started (pid ", 0), 0U) << up.out;
+  EXPECT_EQ(lines[1].rfind("web: started (pid ", 0), 0U) << up.out;
+  auto web = read_file(configfile("web")).value_or("");
+  EXPECT_NE(web.find("\"PORT=8080\""), std::string::npos) << web;
+
+  auto missing = dk({"import", dir + "/nosuch.conf"});
+  EXPECT_EQ(missing.exit_code(), 1) << describe(missing);
+  EXPECT_EQ(missing.err.rfind("daemonkit: import: cannot read " + dir + "/nosuch.conf: ", 0), 0U) << missing.err;
+  EXPECT_EQ(dk({"import"}).exit_code(), 2);
+}
+
 }  // namespace

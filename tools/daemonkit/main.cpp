@@ -14,6 +14,7 @@
 #include "daemonkit/service_codec.hpp"
 #include "daemonkit/version.hpp"
 #include "help_text.hpp"
+#include "import_file.hpp"
 #include "start_options.hpp"
 
 namespace {
@@ -162,10 +163,16 @@ int run_cli(int argc, char** argv) {
   auto* down = app.add_subcommand("down", "Stop the services of a file, dependants first");
   down->add_option("-f,--file", file, file_help);
   down->add_option("name", names, "Services of the file (default: all), with what depends on them");
+  std::string import_path;
+  auto* import =
+      app.add_subcommand("import", "Print a daemonkit.toml equivalent to a supervisord config or a Procfile");
+  import->add_option("file", import_path, "The supervisord config or Procfile")->required();
   auto* status_file = status->add_option("-f,--file", file, "Only the services of this services file");
   status_file->excludes(status->get_option("name"));
   list->add_option("-f,--file", file, "Only the services of this services file");
-  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs, check, up, down}) add_common(sub);
+  for (auto* sub : {stop, restart, reload, sig, reopen, status, list, remove, logs, check, up, down, import}) {
+    add_common(sub);
+  }
   std::string help_command;
   auto* help = app.add_subcommand("help", "Show daemonkit(1)'s section about COMMAND (without COMMAND: the synopsis)");
   help->add_option("command", help_command, "A command of daemonkit");
@@ -232,6 +239,7 @@ int run_cli(int argc, char** argv) {
     return dk::cmd_up(common, up_opts);
   }
   if (*down) return dk::cmd_down(common, file, names);
+  if (*import) return dk::cmd_import(import_path);
   if (*remove) return dk::cmd_remove(common, remove_names);
   if (*logs) return dk::cmd_logs(common, name, lines, follow);
   if (*help) return dk::cmd_help(help->count("command") > 0 ? &help_command : nullptr);
