@@ -82,10 +82,12 @@ pid_t service_output::start_keeper(const service_config& cfg, const credentials*
 // The keeper: a forked copy of the single-threaded monitor; self is the
 // monitor's pidfd.
 void service_output::keep(int self, const service_config& cfg, const credentials* service_user) {
+  // Named first: until then `ps` (and a service looking for its keeper)
+  // sees a second monitor.
+  ::prctl(PR_SET_NAME, "daemonkit-keep");
   int keep[3] = {self, out_rd_ ? out_rd_.get() : -1, err_rd_ ? err_rd_.get() : -1};
   sys::close_fds_except(keep, 3);
   sys::reset_signals();
-  ::prctl(PR_SET_NAME, "daemonkit-keep");
   pollfd watch{self, POLLIN, 0};
   while (sys::poll(&watch, 1, sys::deadline::never()) == 0) {}
   // The monitor is gone (killed, or finished): drain until EOF.

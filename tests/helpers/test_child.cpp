@@ -301,14 +301,27 @@ int notify_ready() {
   return 0;
 }
 
-// The pid of our parent's child named comm (a sibling of ours), or 0.
+// Our parent's comm ("" if unreadable).
+std::string comm_of_parent() {
+  FILE* f = std::fopen(("/proc/" + std::to_string(::getppid()) + "/comm").c_str(), "re");
+  if (f == nullptr) return {};
+  char name[64] = {};
+  bool ok = std::fgets(name, sizeof name, f) != nullptr;
+  std::fclose(f);
+  std::string s = ok ? name : "";
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+// The pid of our parent's child named comm (a sibling of ours, never
+// ourselves), or 0.
 pid_t sibling_named(const char* comm) {
   DIR* dir = ::opendir("/proc");
   if (dir == nullptr) return 0;
   pid_t found = 0;
   while (struct dirent* e = ::readdir(dir)) {
     long pid = 0;
-    if (!parse_int(e->d_name, pid) || pid <= 1) continue;
+    if (!parse_int(e->d_name, pid) || pid <= 1 || pid == ::getpid()) continue;
     std::string base = std::string("/proc/") + e->d_name;
     FILE* f = std::fopen((base + "/stat").c_str(), "re");
     if (f == nullptr) continue;
@@ -346,7 +359,11 @@ std::string expand_message(const std::string& text) {
       out += std::to_string(::getppid());
       i += 8;
     } else if (text.compare(i, 8, "{keeper}") == 0) {
-      out += std::to_string(sibling_named("daemonkit-keep"));
+      // The keeper is forked before the service is spawned, but names
+      // itself a moment later: until then it carries the monitor's name.
+      pid_t keeper = sibling_named("daemonkit-keep");
+      if (keeper == 0) keeper = sibling_named(comm_of_parent().c_str());
+      out += std::to_string(keeper);
       i += 7;
     } else {
       out += text[i];
