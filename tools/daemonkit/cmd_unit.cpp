@@ -408,6 +408,18 @@ CLI::App* add_unit_command(CLI::App& app, start_args& sa, unit_args& ua) {
 
 namespace {
 
+// The unit's text for r, once the program and daemonkit are found; the
+// error when it cannot be written: the program is not there (bad_program
+// set), or systemd cannot hold a value (make_unit_file's, naming the option).
+daemonkit::result<std::string> unit_text(unit_request& r, bool& bad_program) {
+  auto program = resolve_program(r.config);
+  bad_program = !program;
+  if (!program) return std::move(program).err();
+  r.program = *program;
+  r.daemonkit = self_path();
+  return make_unit_file(r);
+}
+
 // `unit -f FILE [NAME]`: a unit per service name of the file (each
 // instance its own NAME@N.service), in dependency order; printed one after
 // the other, or each installed as NAME.service.
@@ -441,14 +453,8 @@ int units_of_file(const common_options& o, const unit_args& ua) {
         complain(name, "runs as another user (user = ...): a user unit cannot; leave out --user-unit");
         return exit_failure;
       }
-      auto program = resolve_program(r->config);
-      if (!program) {
-        complain(name, program.err().message());
-        return exit_failure;
-      }
-      r->program = *program;
-      r->daemonkit = self_path();
-      auto text = make_unit_file(*r);
+      bool bad_program = false;
+      auto text = unit_text(*r, bad_program);
       if (!text) {
         complain(name, text.err().message());
         return exit_failure;
@@ -512,16 +518,12 @@ int cmd_unit(const common_options& o, const start_args& sa, const unit_args& ua,
     return exit_failure;
   }
   r->user_unit = ua.user_unit;
-  auto program = resolve_program(r->config);
-  if (!program) {
-    complain(name, program.err().message());
-    return exit_failure;
-  }
-  r->program = *program;
-  r->daemonkit = self_path();
-  auto text = make_unit_file(*r);
+  bool bad_program = false;
+  auto text = unit_text(*r, bad_program);
   if (!text) {
-    if (!stored) return usage_error(text.err().message());
+    // A value systemd cannot hold is the options' (a usage error, naming
+    // it); a program that cannot be found is the service's.
+    if (!stored && !bad_program) return usage_error(text.err().message());
     complain(name, text.err().message());
     return exit_failure;
   }
