@@ -29,9 +29,11 @@ TEST_F(cli_services_file_syntax, each_syntax_error_is_reported_at_its_line_and_c
       {"[services.web]\ncommand = \"x\n",
        ":2:13: Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly "
        "prohibited"},
+      {"[services.web]\ncommand = [\"x\",\n", ":3:1: Error while parsing array: encountered end-of-file"},
       {"[services.web]\ncommand = \"x\"\ncommand = \"y\"\n",
        ":3:11: Error while parsing key-value pair: cannot redefine existing string 'command'"},
       {"[*a]\n", ":1:2: Error while parsing key: expected bare key starting character or string delimiter, saw '*'"},
+      {"[services.web]\n\xff\n", ":2:1: invalid UTF-8 (a TOML file is UTF-8 text)"},
   };
   for (const auto& [text, error] : cases) {
     auto r = check(text);

@@ -132,6 +132,64 @@ file_position position_of(const toml::source_region& r) {
   return {static_cast<std::size_t>(r.begin.line), static_cast<std::size_t>(r.begin.column)};
 }
 
+// The characters of UTF-8 text (columns count characters, as toml++'s do).
+std::size_t characters(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The length of the valid UTF-8 sequence at the start of s (RFC 3629: no
+// overlong forms, surrogates or code points past U+10FFFF), 0 if invalid.
+std::size_t utf8_sequence(std::string_view s) {
+  auto byte = [&](std::size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0U; };
+  auto cont = [&](std::size_t i) { return (byte(i) & 0xC0) == 0x80; };
+  const unsigned b = byte(0);
+  if (b < 0x80) return 1;
+  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
+  if (b >= 0xE0 && b <= 0xEF) {
+    const unsigned lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+    return byte(1) >= lo && byte(1) <= hi && cont(2) ? 3 : 0;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    const unsigned lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+    return byte(1) >= lo && byte(1) <= hi && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Where text stops being UTF-8, if it does. toml++ finds it too, but
+// reports it at the character before (on the line before, after a newline).
+std::optional<file_position> invalid_utf8_at(std::string_view text) {
+  std::size_t line = 1, line_start = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = utf8_sequence(text.substr(i));
+    if (n == 0) return file_position{line, characters(text.substr(line_start, i - line_start)) + 1};
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
+// Where a TOML syntax error is, in text (valid UTF-8). toml++ puts an error
+// at the end of a file that ends in a newline one column past that newline
+// ("a = [1,\n": 1:9): the file ends at the start of the next line.
+file_position syntax_error_position(std::string_view text, const toml::source_region& r) {
+  file_position at = position_of(r);
+  std::size_t start = 0;
+  for (std::size_t line = 1; line < at.line && start != std::string_view::npos; ++line) {
+    start = text.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (at.line == 0 || start == std::string_view::npos) return at;
+  std::size_t end = text.find('\n', start);
+  std::string_view line = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  if (at.column > characters(line) + 1 && end != std::string_view::npos) return {at.line + 1, 1};
+  return at;
+}
+
 std::string number_text(double d) {
   std::array<char, 64> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d);
@@ -301,6 +359,12 @@ class table_reader {
         for (auto&& [ek, ev] : *t) {
           std::string name(ek.str());
           file_position eat = position_of(ek.source());
+          // NAME=VALUE is what the service gets: a NAME with '=' (or NUL,
+          // which ends it early) would set another variable.
+          if (key == "env" && (name.empty() || name.find_first_of(std::string_view("=\0", 2)) != std::string::npos)) {
+            fail(eat, key, "invalid variable name '" + name + "' (expected a name without '=')");
+            return std::nullopt;
+          }
           auto v = text_of(key + "." + name, ev, eat, "a string");
           if (!v) return std::nullopt;
           obj[name] = std::move(*v);
@@ -473,6 +537,18 @@ void order_services(services_file& f) {
   f.services = std::move(sorted);
 }
 
+// What a service depends on (its depends_on, types already checked): read
+// even when its other settings are wrong, so that check names an unknown
+// dependency at once too.
+void read_dependencies(file_service& s, const std::map<std::string, setting>& settings) {
+  auto it = settings.find("depends_on");
+  if (it == settings.end()) return;
+  s.depends_at = it->second.at;
+  for (auto& [name, cond] : it->second.value.items()) {
+    s.depends_on.push_back({name, *condition_named(cond.get<std::string>()), it->second.at});
+  }
+}
+
 // Checks one service's settings as `start` would, and fills it in.
 void check_service(services_file& f, file_service& s, const std::map<std::string, setting>& settings) {
   auto at = [&](const std::string& key) {
@@ -503,12 +579,6 @@ void check_service(services_file& f, file_service& s, const std::map<std::string
       return;
     }
     s.args.respawn = "never";
-  }
-  if (auto it = settings.find("depends_on"); it != settings.end()) {
-    s.depends_at = it->second.at;
-    for (auto& [name, cond] : it->second.value.items()) {
-      s.depends_on.push_back({name, *condition_named(cond.get<std::string>()), it->second.at});
-    }
   }
   // The same checks as the command line's, on the longest name it runs as.
   start_args probe = s.args;
@@ -578,9 +648,14 @@ services_file parse_services_file(std::string_view text, const std::string& path
   f.path = path;
   std::string dir = path.substr(0, path.rfind('/'));
   if (dir.empty()) dir = "/";
+  if (auto at = invalid_utf8_at(text)) {
+    f.errors.push_back({*at, "invalid UTF-8 (a TOML file is UTF-8 text)"});
+    return f;
+  }
   toml::parse_result parsed = toml::parse(text, std::string_view(path));
   if (!parsed) {
-    f.errors.push_back({position_of(parsed.error().source()), std::string(parsed.error().description())});
+    f.errors.push_back(
+        {syntax_error_position(text, parsed.error().source()), std::string(parsed.error().description())});
     return f;
   }
   const toml::table& doc = parsed.table();
@@ -625,16 +700,21 @@ services_file parse_services_file(std::string_view text, const std::string& path
         it != settings.end() && it->second.value == true && t->find("respawn") == t->end()) {
       settings.erase("respawn");
     }
+    read_dependencies(s, settings);
     if (f.errors.size() == before) check_service(f, s, settings);
     f.services.push_back(std::move(s));
   }
-  // Dependencies: known services, and "completed" only of a oneshot.
+  // Dependencies: known services, and conditions they can meet ("completed"
+  // only of a oneshot). What a dependency can do is known once its own
+  // settings were read without an error (then its settings are set).
   for (const auto& s : f.services) {
     for (const auto& d : s.depends_on) {
       const std::string where = "services." + s.name + ".depends_on";
       const file_service* on = f.find(d.service);
       if (on == nullptr) {
         f.errors.push_back({d.at, where + ": unknown service '" + d.service + "'"});
+      } else if (on->settings.is_null()) {
+        continue;
       } else if (d.condition == dependency_condition::completed && !on->oneshot) {
         f.errors.push_back({d.at, where + ": '" + d.service + "' is not a oneshot service: it never completes"});
       } else if (d.condition == dependency_condition::healthy && !on->args.health) {
