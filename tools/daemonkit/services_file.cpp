@@ -196,7 +196,9 @@ std::string number_text(double d) {
   return ec == std::errc() ? std::string(buf.data(), end) : std::string("nan");
 }
 
-// A key's value with where it was written, after [defaults].
+// A key's value with where it was written, after [defaults]. (Its implicit
+// noexcept members run nlohmann::json's, as those of every json holder do.)
+// NOLINTNEXTLINE(bugprone-exception-escape)
 struct setting {
   json value;
   file_position at;
@@ -365,7 +367,10 @@ class table_reader {
             fail(eat, key, "invalid variable name '" + name + "' (expected a name without '=')");
             return std::nullopt;
           }
-          auto v = text_of(key + "." + name, ev, eat, "a string");
+          std::string entry = key;
+          entry += '.';
+          entry += name;
+          auto v = text_of(entry, ev, eat, "a string");
           if (!v) return std::nullopt;
           obj[name] = std::move(*v);
         }
@@ -395,7 +400,7 @@ class table_reader {
         std::string cond = s != nullptr ? s->get() : std::string();
         if (cond != "started" && cond != "ready" && cond != "healthy" && cond != "completed") {
           fail(position_of(ek.source()), key + "." + std::string(ek.str()),
-               "expected \"started\", \"ready\", \"healthy\" or \"completed\"");
+               R"(expected "started", "ready", "healthy" or "completed")");
           return std::nullopt;
         }
         obj[std::string(ek.str())] = cond;
@@ -689,7 +694,11 @@ services_file parse_services_file(std::string_view text, const std::string& path
     }
     const auto* t = node.as_table();
     if (t == nullptr) {
-      f.errors.push_back({s.at, prefix + ": expected a table ([" + prefix + "])"});
+      std::string message = prefix;
+      message += ": expected a table ([";
+      message += prefix;
+      message += "])";
+      f.errors.push_back({s.at, std::move(message)});
       continue;
     }
     std::map<std::string, setting> settings = defaults;
@@ -786,7 +795,10 @@ std::vector<std::string> changed_settings(const json& before, const json& after)
     bool tables = (b == nullptr || b->is_object()) && (a == nullptr || a->is_object()) && (k == "env" || k == "rlimit");
     if (tables) {
       for (const auto& e : changed_settings(b != nullptr ? *b : json::object(), a != nullptr ? *a : json::object())) {
-        changed.insert(k + "." + e);
+        std::string entry = k;
+        entry += '.';
+        entry += e;
+        changed.insert(std::move(entry));
       }
     } else {
       changed.insert(k);
