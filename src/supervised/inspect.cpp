@@ -33,8 +33,8 @@ constexpr std::uint64_t k_orphan_fork_window_s = 30;
 // pid looks like an instance of v started in the window: the leader of its
 // own process group (of its own session, or, for `run` at a terminal, of a
 // job in the monitor's session), running the stored command (a suffix of its command line, so
-// a script run through its #! interpreter matches). Returns its start time,
-// which pins its identity from then on.
+// a script run through its #! interpreter matches) in the service's working
+// directory. Returns its start time, which pins its identity from then on.
 std::optional<std::uint64_t> instance_of(const service_view& v, pid_t pid,
                                          const std::function<bool(const proc_stat&)>& started_in_window) {
   if (pid <= 1 || !v.config) return std::nullopt;
@@ -45,6 +45,15 @@ std::optional<std::uint64_t> instance_of(const service_view& v, pid_t pid,
   for (std::string arg; std::getline(in, arg, '\0');) cmdline.push_back(arg);
   const auto& argv = v.config->argv;
   if (cmdline.size() < argv.size() || !std::equal(argv.rbegin(), argv.rend(), cmdline.rbegin())) return std::nullopt;
+  // In the service's working directory: another program that happens to run
+  // the same command at the same time (a test's child, a shell's job) is
+  // seldom there too. One whose directory cannot be read is not taken: an
+  // orphan is adopted only when everything about it matches.
+  if (v.config->chroot.empty()) {
+    std::error_code ec;
+    auto cwd = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+    if (ec || cwd != std::filesystem::path(v.config->working_directory)) return std::nullopt;
+  }
   return st->start_ticks;
 }
 

@@ -59,10 +59,13 @@ void check_parse(std::string_view text) {
     return;
   }
   DAEMONKIT_FUZZ_CHECK(text.size() <= daemonkit::max_state_file_size);
-  // Pids that stop/status would signal or show: 0 means none; never init,
-  // never negative (kill(-N) would hit a whole process group).
+  // Pids that stop/status would signal or show: 0 means none; never
+  // negative (kill(-N) would hit a whole process group); never init, but
+  // for the monitor, which is pid 1 as `daemonkit run` is a container's
+  // init (it is signalled only through open_monitor, from inside).
   DAEMONKIT_FUZZ_CHECK(s->pid == 0 || s->pid > 1);
-  DAEMONKIT_FUZZ_CHECK(s->monitor_pid == 0 || s->monitor_pid > 1);
+  DAEMONKIT_FUZZ_CHECK(s->keeper_pid == 0 || s->keeper_pid > 1);
+  DAEMONKIT_FUZZ_CHECK(s->monitor_pid >= 0);
 
   // What the monitor writes reads back as the same (bounded) state.
   const std::string written = daemonkit::format_service_state(*s);
@@ -89,7 +92,7 @@ void check_build(FuzzedDataProvider& in) {
   daemonkit::service_state s;
   s.name = text_from(in);
   s.phase = static_cast<daemonkit::service_phase>(in.ConsumeIntegralInRange<int>(0, 7));
-  s.monitor_pid = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<pid_t>(2, 1 << 22);
+  s.monitor_pid = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<pid_t>(1, 1 << 22);
   s.keeper_pid = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<pid_t>(2, 1 << 22);
   s.escalated = in.ConsumeBool();
   s.health = static_cast<daemonkit::service_health>(in.ConsumeIntegralInRange<int>(0, 3));

@@ -159,7 +159,20 @@ TEST_F(supervised_test, an_instance_orphaned_before_its_pid_was_published_is_fou
   s.monitor_pid = dead_pid();
   s.written_ticks = daemonkit::boot_clock_ticks();
   ASSERT_TRUE(daemonkit::write_service_state(paths.state, s));
-  auto child = spawn_command({"/usr/bin/setsid", test_child_path, "pause"});
+  // A program running the same command at the same time, but elsewhere
+  // (not in the service's working directory): never taken for it.
+  auto stranger = spawn_command({"/usr/bin/setsid", test_child_path, "pause"});
+  line_reader stranger_out(stranger.out.get());
+  ASSERT_EQ(stranger_out.next(5s), "ready");
+  ASSERT_NE(read_link("/proc/" + std::to_string(stranger.pid) + "/cwd"), "/");
+  EXPECT_EQ(daemonkit::inspect_service(dir, "svc").what, daemonkit::service_view::kind::failed)
+      << "a stranger running the same command was taken for the orphan";
+  send_signal_pidfd(stranger.pidfd.get(), SIGKILL);
+  finish(stranger);
+
+  command_options in_root;
+  in_root.cwd = "/";  // the service's working directory (the default)
+  auto child = spawn_command({"/usr/bin/setsid", test_child_path, "pause"}, in_root);
   line_reader out(child.out.get());
   ASSERT_EQ(out.next(5s), "ready");
   const struct timespec ahead[2] = {{std::time(nullptr) + 3600, 0}, {std::time(nullptr) + 3600, 0}};
