@@ -325,35 +325,36 @@ int cmd_down(const common_options& o, const std::string& file, const std::vector
   for (auto s = f->services.rbegin(); s != f->services.rend(); ++s) {
     if (wanted.count(s->name) == 0) continue;
     auto instance_names = s->service_names();
-    for (auto n = instance_names.rbegin(); n != instance_names.rend(); ++n) {
-      auto v = daemonkit::inspect_service(*dir, *n);
+    std::reverse(instance_names.begin(), instance_names.end());  // web@2 before web@1
+    for (const auto& n : instance_names) {
+      auto v = daemonkit::inspect_service(*dir, n);
       if (v.what == service_view::kind::error) {
-        complain(*n, v.error);
+        complain(n, v.error);
         rc = exit_failure;
         continue;
       }
       if (!v.running()) {
-        std::printf("%s: not running\n", n->c_str());
+        std::printf("%s: not running\n", n.c_str());
         continue;
       }
       if (!v.config || v.config->source_file != f->path) {
-        complain(*n, "running, but not started from " + f->path + "; left alone");
+        complain(n, "running, but not started from " + f->path + "; left alone");
         rc = exit_failure;
         continue;
       }
       auto r = daemonkit::stop_service(v);
       if (!r) {
-        complain(*n, r.err().message());
+        complain(n, r.err().message());
         rc = exit_failure;
         continue;
       }
       if (r->remaining > 0) {
-        complain(*n, daemonkit::describe_remaining(r->remaining, r->remaining_pids) + "; still stopping");
+        complain(n, daemonkit::describe_remaining(r->remaining, r->remaining_pids) + "; still stopping");
         rc = exit_failure;
         continue;
       }
-      if (r->pid > 0) std::printf("%s: stopped (pid %d)\n", n->c_str(), static_cast<int>(r->pid));
-      else std::printf("%s: stopped\n", n->c_str());
+      if (r->pid > 0) std::printf("%s: stopped (pid %d)\n", n.c_str(), static_cast<int>(r->pid));
+      else std::printf("%s: stopped\n", n.c_str());
     }
   }
   return rc;
