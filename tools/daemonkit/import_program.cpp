@@ -346,10 +346,11 @@ void program_converter::convert_stop() {
     }
   }
   if (const auto* v = get("stopwaitsecs")) {
-    auto e = expand_value(*v);
-    auto n = e ? py_int(e->text) : std::nullopt;
-    if (e && (!n || *n < 0)) lose(*v, "not a number of seconds");
-    if (n && *n >= 0) put("stop_timeout", "\"" + std::to_string(*n) + "s\"");
+    if (auto e = expand_value(*v)) {
+      long long n = py_int(e->text).value_or(-1);
+      if (n < 0) lose(*v, "not a number of seconds");
+      else put("stop_timeout", "\"" + std::to_string(n) + "s\"");
+    }
   }
   // supervisord signals the main process only, unless stopasgroup (the stop
   // signal to the group) or killasgroup (SIGKILL to the group); daemonkit's

@@ -96,18 +96,18 @@ void program_converter::convert_logs() {
     put("log_max_size", toml_size(*max_bytes),
         max_given == nullptr ? "supervisord's default " + p + "_logfile_maxbytes = 50MB" : "");
   }
-  std::optional<long long> keep;
-  if (rotates) keep = 10;
+  // A plain count, -1 for none: g++ -O3 sees a std::optional<long long>
+  // here as maybe uninitialized (a false positive that -Werror turns into a
+  // failed Release build).
   if (const ini_value* keep_given = get(p + "_logfile_backups")) {
-    keep.reset();
-    auto e = expand_value(*keep_given);
-    auto n = e ? py_int(e->text) : std::nullopt;
-    if (e && (!n || *n < 0 || *n > 1000)) lose(*keep_given, "not a count daemonkit takes, 0 to 1000");
-    else if (n && !rotates) lose(*keep_given, "no log of it is rotated here");
-    else keep = n;
-    if (keep) put("log_keep", std::to_string(*keep));
-  } else if (keep) {
-    put("log_keep", std::to_string(*keep), "supervisord's default " + p + "_logfile_backups = 10");
+    if (auto e = expand_value(*keep_given)) {
+      long long keep = py_int(e->text).value_or(-1);
+      if (keep < 0 || keep > 1000) lose(*keep_given, "not a count daemonkit takes, 0 to 1000");
+      else if (!rotates) lose(*keep_given, "no log of it is rotated here");
+      else put("log_keep", std::to_string(keep));
+    }
+  } else if (rotates) {
+    put("log_keep", "10", "supervisord's default " + p + "_logfile_backups = 10");
   }
 
   // The other stream's rotation: fine where it says the same.
