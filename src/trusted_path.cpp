@@ -222,6 +222,27 @@ result<void> check_opened_file(int fd, bool shared_dir, uid_t owner, bool allow_
   return {};
 }
 
+result<void> check_instructions_file(int fd, const std::string& what) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return system_error(what);
+  if (!S_ISREG(st.st_mode)) return make_error(errc::invalid_argument, what + ": not a regular file");
+  uid_t me = ::geteuid();
+  if (me != 0) return {};
+  if (st.st_uid != 0 && st.st_uid != me) {
+    return make_error(errc::untrusted_path, what + ": it belongs to " + user_label(st.st_uid) + ", not to root or you");
+  }
+  if ((st.st_mode & S_IWOTH) != 0) return make_error(errc::untrusted_path, what + ": it is writable by everyone");
+  if ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0) {
+    return make_error(errc::untrusted_path, what + ": it is writable by " + group_label(st.st_gid));
+  }
+  // Group bits of a file with an access ACL are the mask over named users
+  // and groups: root's group is then no promise.
+  if ((st.st_mode & S_IWGRP) != 0 && sys::has_access_acl(fd)) {
+    return make_error(errc::untrusted_path, what + ": it is writable by its group (it has an access ACL)");
+  }
+  return {};
+}
+
 result<fs_identity_scope> fs_identity_scope::enter(const credentials* as) {
   fs_identity_scope scope;
   if (as == nullptr) return scope;

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_support.hpp"
 
@@ -332,6 +335,49 @@ TEST_F(cli_services_file, a_missing_file_is_an_error_naming_it) {
   auto r = in_file({"up"});
   EXPECT_EQ(r.exit_code(), 2) << describe(r);
   EXPECT_EQ(r.err, file + ": cannot open: No such file or directory\n");
+}
+
+// The file says what root runs: as root, a file (or a directory on its
+// path) another user can change is refused, and nothing it names is run.
+TEST_F(cli_services_file, as_root_a_file_another_user_can_change_is_refused_and_nothing_runs) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  struct passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  const std::string marker = dir + "/ran";
+  write("[services.a]\ncommand = [\"/bin/sh\", \"-c\", " + q("touch " + marker + "; exec sleep 100") + "]\n");
+  ASSERT_EQ(in_file({"check"}).exit_code(), 0);
+
+  auto refused = [&](const std::string& why) {
+    SCOPED_TRACE(why);
+    for (const char* cmd : {"check", "up"}) {
+      auto r = in_file({cmd});
+      EXPECT_EQ(r.exit_code(), 2) << describe(r);
+      EXPECT_EQ(r.err, file + ": not trusted: " + why + "\n");
+    }
+    EXPECT_FALSE(exists(marker)) << "a refused file's command ran";
+    EXPECT_FALSE(exists(pidfile("a")));
+  };
+  ASSERT_EQ(::chmod(file.c_str(), 0666), 0);
+  refused("it is writable by everyone");
+  ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+  ASSERT_EQ(::chown(file.c_str(), nobody->pw_uid, 0), 0);
+  refused("it belongs to uid " + std::to_string(nobody->pw_uid) + " (nobody), not to root or you");
+  ASSERT_EQ(::chown(file.c_str(), 0, 0), 0);
+
+  // Through a directory anyone may write (not sticky): it could be swapped.
+  const std::string open_dir = dir + "/open";
+  ASSERT_EQ(::mkdir(open_dir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(open_dir.c_str(), 0777), 0);
+  const std::string inside = open_dir + "/daemonkit.toml";
+  write_file(inside, read_file(file).value_or(""));
+  auto r = dk({"up", "-f", inside}, {}, 60s);
+  EXPECT_EQ(r.exit_code(), 2) << describe(r);
+  EXPECT_EQ(r.err, inside + ": not trusted: " + open_dir + " is writable by everyone\n");
+  EXPECT_FALSE(exists(marker));
+
+  // Root's own file, not writable by others: it runs.
+  ASSERT_EQ(in_file({"up"}).exit_code(), 0);
+  EXPECT_TRUE(wait_until([&] { return exists(marker); }, 10s, events().changes_in(dir)));
 }
 
 // unit -f: a systemd unit per service, its depends_on as Requires=/Wants=

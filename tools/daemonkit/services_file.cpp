@@ -47,6 +47,7 @@
 #include <toml++/toml.h>
 #pragma pop_macro("NDEBUG")
 
+#include "daemonkit/detail/trusted_path.hpp"
 #include "daemonkit/service_dir.hpp"
 #include "daemonkit/unique_fd.hpp"
 #include "paths.hpp"
@@ -745,11 +746,25 @@ services_file read_services_file(const std::string& path) {
     f.errors.push_back({{}, why});
     return f;
   };
-  daemonkit::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  // The file says what root runs: as root, every directory on the way and
+  // the file itself must be root's (or the caller's) and writable by nobody
+  // else, or whoever can edit it runs commands as root (trusted_path.hpp).
+  // Symlinks on the way are resolved by hand and checked too.
+  daemonkit::path_trust trust;
+  trust.check_owners = ::geteuid() == 0;
+  auto where = daemonkit::locate_checked_file(path, trust);
+  if (!where) {
+    bool untrusted = where.err().code == daemonkit::errc::untrusted_path;
+    return fail((untrusted ? "not trusted: " : "cannot open: ") + where.err().message());
+  }
+  daemonkit::unique_fd fd(
+      ::openat(where->dir.fd.get(), where->name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
   if (!fd) return fail(std::string("cannot open: ") + std::strerror(errno));
+  if (auto trusted = daemonkit::check_instructions_file(fd.get(), "not trusted"); !trusted) {
+    return fail(trusted.err().message());
+  }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(std::string("cannot read: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
   if (static_cast<std::size_t>(st.st_size) > max_file_size) return fail("too large (more than 1 MiB)");
   std::string text;
   std::array<char, 65536> buf{};

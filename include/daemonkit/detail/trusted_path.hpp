@@ -92,6 +92,16 @@ result<checked_location> locate_checked_file(const std::string& path, const path
 // where fs.protected_hardlinks is 0). what starts the error messages.
 result<void> check_opened_file(int fd, bool shared_dir, uid_t owner, bool allow_special, const std::string& what);
 
+// What a file that tells a root process what to run must be (a services
+// file: its commands run as root): opened by the caller relative to a
+// checked directory, a regular file owned by root or the caller, and
+// writable by nobody else: not by everyone, not by a group other than
+// root's, not through an access ACL. Checked only when the caller is root
+// (another caller's file runs with that caller's rights anyway). Errors:
+//   "WHAT: it belongs to uid 1001 (bob), not to root or you",
+//   "WHAT: it is writable by group 50 (staff)", "... by everyone".
+result<void> check_instructions_file(int fd, const std::string& what);
+
 // While alive, file-system calls of this (single-threaded) process run with
 // the user's credentials: fsuid, fsgid and supplementary groups; the
 // process's real and effective ids do not change, so leaving the scope
