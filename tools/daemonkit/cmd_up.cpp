@@ -3,8 +3,8 @@
 // dependencies give.
 //
 // `up` is a small scheduler. Each service name it has to act on gets a
-// worker: a fork of this (single-threaded) process that starts, restarts or
-// waits for that one service and says so on a pipe. The scheduler waits on
+// worker: this program executed again (up_worker.cpp) that starts, restarts
+// or waits for that one service and says so on a pipe. The scheduler waits on
 // the workers' pidfds and pipes (poll), and starts a service's worker once
 // every worker of what it depends on has succeeded; a failure fails every
 // dependant without starting it. Services that depend on nothing pending
@@ -19,7 +19,6 @@
 #include <optional>
 #include <poll.h>
 #include <set>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.hpp"
@@ -83,8 +82,9 @@ bool select_services(const services_file& f, const std::vector<std::string>& nam
   return true;
 }
 
-// Forks a worker for u; its output goes to u.output.
-bool launch_worker(const common_options& o, const services_file& f, const std::string& dir, up_step& u, bool healthy) {
+// Starts a worker for u (up_worker.cpp); its output goes to u.output.
+bool launch_worker(const common_options& o, const services_file& f, int file_fd, const std::string& dir, up_step& u,
+                   bool healthy) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
     complain(u.name, std::string("cannot make a pipe: ") + std::strerror(errno));
@@ -92,30 +92,13 @@ bool launch_worker(const common_options& o, const services_file& f, const std::s
   }
   daemonkit::unique_fd rd(p[0]), wr(p[1]);
   std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    complain(u.name, std::string("cannot fork: ") + std::strerror(errno));
+  auto proc = spawn_worker(o, f, file_fd, dir, u, healthy, wr.get());
+  if (!proc) {
+    complain(u.name, "cannot start its worker: " + proc.err().message());
     return false;
-  }
-  if (pid == 0) {
-    // The worker: a plain copy of this single-threaded process.
-    ::dup2(wr.get(), STDOUT_FILENO);
-    ::dup2(wr.get(), STDERR_FILENO);
-    rd.reset();
-    wr.reset();
-    int rc = run_step(o, f, dir, u, healthy);
-    std::fflush(nullptr);
-    ::_exit(rc);
   }
   wr.reset();
   (void)::fcntl(rd.get(), F_SETFL, O_NONBLOCK);
-  auto proc = daemonkit::process::open(pid);
-  if (!proc) {
-    complain(u.name, proc.err().message());
-    (void)::kill(pid, SIGKILL);
-    (void)::waitpid(pid, nullptr, 0);
-    return false;
-  }
   u.worker = std::move(*proc);
   u.output = std::move(rd);
   u.state = up_step::progress::working;
@@ -208,6 +191,11 @@ int cmd_up(const common_options& o, const up_options& opts) {
     return exit_ok;
   }
 
+  auto file_fd = services_file_memfd(*f);
+  if (!file_fd) {
+    complain("", file_fd.err().message());
+    return exit_failure;
+  }
   int rc = exit_ok;
   if (opts.remove_orphans) {
     for (const auto& n : orphaned) {
@@ -265,7 +253,7 @@ int cmd_up(const common_options& o, const up_options& opts) {
           rc = exit_failure;
           changed = true;
         } else if (ready) {
-          if (!launch_worker(o, *f, *dir, u, wait_healthy[u.service->name])) {
+          if (!launch_worker(o, *f, file_fd->get(), *dir, u, wait_healthy[u.service->name])) {
             u.state = up_step::progress::failed;
             rc = exit_failure;
             changed = true;

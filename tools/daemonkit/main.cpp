@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli.hpp"
@@ -16,6 +17,7 @@
 #include "help_text.hpp"
 #include "import_file.hpp"
 #include "start_options.hpp"
+#include "up_step.hpp"
 
 namespace {
 
@@ -56,6 +58,8 @@ int run_cli(int argc, char** argv);
 // exit 1, never std::terminate's abort.
 int main(int argc, char** argv) {
   try {
+    // up's workers (up_worker.cpp): internal, never parsed as a command.
+    if (argc >= 2 && std::string_view(argv[1]) == "__up-step") return dk::up_step_main(argc - 2, argv + 2);
     return run_cli(argc, argv);
   } catch (const std::exception& e) {
     dk::complain("", std::string("internal error: ") + e.what());

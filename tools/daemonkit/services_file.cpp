@@ -776,7 +776,9 @@ services_file read_services_file(const std::string& path) {
     text.append(buf.data(), static_cast<std::size_t>(n));
     if (text.size() > max_file_size) return fail("too large (more than 1 MiB)");
   }
-  return parse_services_file(text, path);
+  services_file f = parse_services_file(text, path);
+  f.text = std::move(text);
+  return f;
 }
 
 daemonkit::result<start_request> service_request(const services_file& f, const file_service& s, const std::string& name,

@@ -59,6 +59,7 @@ struct file_service {
 
 struct services_file {
   std::string path;                    // absolute
+  std::string text;                    // as read (read_services_file): what up's workers parse again
   std::vector<file_service> services;  // in dependency order (file order where free)
   std::vector<file_error> errors;      // empty: the file is valid
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // One step of `daemonkit up`: what to do with one service name of the file
 // (start, restart, leave alone, refuse), decided from its stored options,
-// and the worker that does it in a fork of the scheduler (cmd_up.cpp).
+// and the worker that does it: this program executed again as
+// `daemonkit __up-step` (up_worker.cpp) by the scheduler (cmd_up.cpp).
 #pragma once
 
 #include <string>
@@ -43,5 +44,19 @@ up_step plan_step(const services_file& f, const file_service& s, const std::stri
 // service is healthy, or (a oneshot) until it has completed. Prints the
 // outcome; returns the exit code.
 int run_step(const common_options& o, const services_file& f, const std::string& dir, const up_step& u, bool healthy);
+
+// The file's text in a sealed memfd (close-on-exec), for every worker.
+daemonkit::result<daemonkit::unique_fd> services_file_memfd(const services_file& f);
+
+// Starts the worker of u: `daemonkit __up-step` with file_fd (the memfd) as
+// its fd 3, its stdout and stderr on output_fd.
+daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, const services_file& f, int file_fd,
+                                                   const std::string& dir, const up_step& u, bool healthy,
+                                                   int output_fd);
+
+// main() of `daemonkit __up-step FILE NAME ACTION COMPLETED HEALTHY DIR
+// STATE_DIR LOG_DIR [CHANGED...]` (argv from FILE on): rebuilds the step
+// from the memfd on fd 3 and runs it.
+int up_step_main(int argc, char** argv);
 
 }  // namespace dk
