@@ -3,6 +3,8 @@
 // status/list -f, driven through the real binary with real services.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -113,6 +115,39 @@ TEST_F(cli_services_file, up_twice_changes_nothing_and_an_edit_restarts_only_tha
     if (name == "s5") EXPECT_NE(pidfile_pid(name), pid);
     else EXPECT_EQ(pidfile_pid(name), pid) << name << " was restarted but did not change";
   }
+}
+
+// An env file is part of a service's settings: editing what it says
+// restarts that service (and only it); rewriting the same variables does not.
+TEST_F(cli_services_file, editing_an_env_file_restarts_the_services_that_read_it) {
+  const std::string env = dir + "/app.env";
+  write_file(env, "MODE=slow\n");
+  write(pause_service("reads", "env_file = \"app.env\"\n") + pause_service("other"));
+  ASSERT_EQ(in_file({"up"}).exit_code(), 0);
+  pid_t reads = pidfile_pid("reads"), other = pidfile_pid("other");
+
+  write_file(env, "# the same variables\nMODE=slow\n");
+  // Independent services: their lines come in the order they finish.
+  auto sorted_lines = [](const std::string& out) {
+    auto lines = split_lines(out);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  auto same = in_file({"up"});
+  EXPECT_EQ(sorted_lines(same.out), (std::vector<std::string>{"other: unchanged", "reads: unchanged"}))
+      << describe(same);
+
+  write_file(env, "MODE=fast\n");
+  auto plan = in_file({"up", "--dry-run"});
+  EXPECT_EQ(plan.out, "restart reads (changed: env_file contents)\n") << describe(plan);
+  auto edit = in_file({"up"});
+  EXPECT_EQ(edit.exit_code(), 0) << describe(edit);
+  EXPECT_EQ(sorted_lines(edit.out),
+            (std::vector<std::string>{"other: unchanged", "reads: restarted (changed: env_file contents)"}));
+  EXPECT_NE(pidfile_pid("reads"), reads);
+  EXPECT_EQ(pidfile_pid("other"), other);
+  auto env_of = read_file("/proc/" + std::to_string(pidfile_pid("reads")) + "/environ").value_or("");
+  EXPECT_NE(env_of.find(std::string("MODE=fast\0", 10)), std::string::npos);
 }
 
 TEST_F(cli_services_file, down_stops_dependants_first_and_down_name_leaves_dependencies) {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstdio>
 #include <fcntl.h>
 #include <map>
 #include <optional>
@@ -47,7 +49,9 @@
 #include <toml++/toml.h>
 #pragma pop_macro("NDEBUG")
 
+#include "daemonkit/credentials.hpp"
 #include "daemonkit/detail/trusted_path.hpp"
+#include "daemonkit/env_file.hpp"
 #include "daemonkit/service_dir.hpp"
 #include "daemonkit/unique_fd.hpp"
 #include "paths.hpp"
@@ -781,6 +785,45 @@ services_file read_services_file(const std::string& path) {
   return f;
 }
 
+json compared_settings(const file_service& s) {
+  if (s.args.env_files.empty()) return s.settings;
+  // The variables the env files give now, as a digest (FNV-1a, 64 bits):
+  // editing an env file is a change to the service, as editing env is.
+  // NAME.json holds the resolved environment anyway; the digest adds
+  // nothing to what it tells. The files are read as start reads them (as
+  // the service's user, with the same checks); one that cannot be read
+  // folds in its error, so `up` restarts the service and start reports it.
+  std::optional<daemonkit::credentials> identity;
+  if (!s.args.user.empty()) {
+    if (auto spec = daemonkit::parse_user_spec(s.args.user)) {
+      if (auto creds = daemonkit::resolve_credentials(spec->user, spec->group)) identity = std::move(*creds);
+    }
+  }
+  std::uint64_t h = 14695981039346656037ULL;
+  auto fold = [&h](std::string_view bytes) {
+    for (char c : bytes) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // a separator no byte of a variable ends with
+    h *= 1099511628211ULL;
+  };
+  for (const auto& path : s.args.env_files) {
+    fold(path);
+    auto vars = daemonkit::read_env_file(path, identity ? &*identity : nullptr);
+    if (!vars) {
+      fold(vars.err().message());
+      continue;
+    }
+    for (const auto& kv : *vars) fold(kv);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  json out = s.settings;
+  out["env_file contents"] = hex;
+  return out;
+}
+
 daemonkit::result<start_request> service_request(const services_file& f, const file_service& s, const std::string& name,
                                                  const common_options& common) {
   start_args a = s.args;
@@ -790,7 +833,7 @@ daemonkit::result<start_request> service_request(const services_file& f, const f
   auto req = make_start_request(a, s.command, common, false);
   if (!req) return req;
   req->config.source_file = f.path;
-  req->config.source_settings = s.settings.dump();
+  req->config.source_settings = compared_settings(s).dump();
   return req;
 }
 

@@ -68,6 +68,11 @@ struct services_file {
   std::string describe(const file_error& e) const;
 };
 
+// What a running service's stored settings are compared with: s.settings,
+// and when it has env files, a digest of the variables they give now
+// ("env_file contents"), so that editing one is a change.
+nlohmann::json compared_settings(const file_service& s);
+
 // The file named by -f (default ./daemonkit.toml), made absolute.
 std::string services_file_path(const std::string& given);
 

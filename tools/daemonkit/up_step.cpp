@@ -47,7 +47,7 @@ up_step plan_step(const services_file& f, const file_service& s, const std::stri
     return u;
   }
   bool ours = v.config && v.config->source_file == f.path;
-  std::vector<std::string> changed = changed_settings(stored_settings(v), s.settings);
+  std::vector<std::string> changed = changed_settings(stored_settings(v), compared_settings(s));
   if (v.running()) {
     if (!ours) {
       u.what = up_step::action::refuse;
