@@ -150,6 +150,31 @@ TEST_F(cli_services_file, editing_an_env_file_restarts_the_services_that_read_it
   EXPECT_NE(env_of.find(std::string("MODE=fast\0", 10)), std::string::npos);
 }
 
+// depends_on = { a = "started" }: b starts once a has been spawned, without
+// waiting for a to be ready. Here a cannot be ready before b has started (it
+// waits to read from a FIFO b writes to), so the old "ready" meaning would
+// end in a's ready timeout; c, which waits for a to be ready, comes after.
+TEST_F(cli_services_file, started_means_spawned_not_ready) {
+  const std::string fifo = dir + "/go.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string t;
+  t += "[services.a]\ncommand = [\"/bin/sh\", \"-c\", " +
+       q("read line < " + fifo + "; touch " + dir + "/a.ready; exec \"$0\" notify READY=1 --pause") + ", " +
+       q(test_child_path) + "]\nready = \"notify\"\nready_timeout = \"20s\"\n\n";
+  t += "[services.b]\ncommand = [\"/bin/sh\", \"-c\", " + q("echo go > " + fifo + "; exec \"$0\" pause") + ", " +
+       q(test_child_path) + "]\ndepends_on = { a = \"started\" }\n\n";
+  t += "[services.c]\ncommand = [\"/bin/sh\", \"-c\", " +
+       q("if test -e " + dir + "/a.ready; then echo after; else echo before; fi > " + dir +
+         "/c.order; exec \"$0\" pause") +
+       ", " + q(test_child_path) + "]\ndepends_on = [\"a\"]\n";
+  write(t);
+  auto r = in_file({"up"});
+  EXPECT_EQ(r.exit_code(), 0) << describe(r);
+  for (const char* n : {"a", "b", "c"}) EXPECT_GT(pidfile_pid(n), 1) << n;
+  EXPECT_TRUE(wait_until([&] { return exists(dir + "/c.order"); }, 10s, events().changes_in(dir)));
+  EXPECT_EQ(read_file(dir + "/c.order").value_or("missing"), "after\n");
+}
+
 TEST_F(cli_services_file, down_stops_dependants_first_and_down_name_leaves_dependencies) {
   write(chain());
   ASSERT_EQ(in_file({"up"}).exit_code(), 0);

@@ -11,6 +11,7 @@
 // start together. A worker succeeds once its service meets the strongest
 // condition any dependant asks of it (ready, healthy, completed).
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <poll.h>
 #include <set>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "cli.hpp"
@@ -216,15 +218,40 @@ int cmd_up(const common_options& o, const up_options& opts) {
     }
   }
 
-  auto group_state = [&](const std::string& service) {
+  // Whether every instance of service meets condition: its worker is done
+  // (the service is ready, healthy or completed, as asked), or, for
+  // `started`, its new instance has been spawned: its monitor published a
+  // main pid (not the monitor up found at plan time), even if its worker
+  // still waits for readiness.
+  auto is_started = [&](const up_step& u) {
+    if (u.state != up_step::progress::working || u.what == up_step::action::keep) return false;
+    auto v = daemonkit::inspect_service(*dir, u.name);
+    return v.what == service_view::kind::supervised && v.monitor_verified && v.pid > 0 &&
+           v.monitor_pid != u.planned_monitor;
+  };
+  auto group_state = [&](const std::string& service, dependency_condition condition) {
     bool all_done = true;
     for (const auto& u : units) {
       if (u.service->name != service) continue;
       if (u.state == up_step::progress::failed) return up_step::progress::failed;
-      if (u.state != up_step::progress::done) all_done = false;
+      if (u.state == up_step::progress::done) continue;
+      if (condition == dependency_condition::started && is_started(u)) continue;
+      all_done = false;
     }
     return all_done ? up_step::progress::done : up_step::progress::waiting;
   };
+  // A dependant waiting for a dependency to be `started` is woken by the
+  // state directory: the monitor publishes NAME.state (by rename).
+  daemonkit::unique_fd state_events;
+  for (const auto& u : units) {
+    for (const auto& d : u.service->depends_on) {
+      if (d.condition != dependency_condition::started || state_events) continue;
+      state_events.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+      if (state_events && ::inotify_add_watch(state_events.get(), dir->c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+        state_events.reset();  // then `started` is seen when the worker is done
+      }
+    }
+  }
   for (;;) {
     // Start whatever can start; fail whatever cannot.
     bool changed = true;
@@ -242,7 +269,7 @@ int cmd_up(const common_options& o, const up_options& opts) {
         std::string failed_dep;
         bool ready = true;
         for (const auto& d : u.service->depends_on) {
-          auto g = group_state(d.service);
+          auto g = group_state(d.service, d.condition);
           if (g == up_step::progress::failed) failed_dep = d.service;
           if (g != up_step::progress::done) ready = false;
         }
@@ -272,6 +299,12 @@ int cmd_up(const common_options& o, const up_options& opts) {
       owners.push_back(&u);
     }
     if (fds.empty()) break;
+    bool waiting =
+        std::any_of(units.begin(), units.end(), [](const up_step& u) { return u.state == up_step::progress::waiting; });
+    if (state_events && waiting) {
+      fds.push_back({state_events.get(), POLLIN, 0});
+      owners.push_back(nullptr);
+    }
     int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0 && errno != EINTR) {
       complain("", std::string("poll: ") + std::strerror(errno));
@@ -279,6 +312,11 @@ int cmd_up(const common_options& o, const up_options& opts) {
     }
     for (std::size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
+      if (owners[i] == nullptr) {  // the state directory changed: look again
+        std::array<char, 4096> events{};
+        while (::read(state_events.get(), events.data(), events.size()) > 0) {}
+        continue;
+      }
       up_step& u = *owners[i];
       drain(u);
       if (i % 2 == 0 && u.state == up_step::progress::working) {

@@ -46,6 +46,7 @@ up_step plan_step(const services_file& f, const file_service& s, const std::stri
     u.note = v.error;
     return u;
   }
+  u.planned_monitor = v.monitor_pid;
   bool ours = v.config && v.config->source_file == f.path;
   std::vector<std::string> changed = changed_settings(stored_settings(v), compared_settings(s));
   if (v.running()) {

@@ -24,6 +24,7 @@ struct up_step {
   std::vector<std::string> changed;  // restart: the keys that differ
   bool completed = false;            // keep: a oneshot that already completed, unchanged
   std::string note;                  // refuse: why
+  pid_t planned_monitor = 0;         // the monitor running it when planned (restart, keep)
 
   // The scheduler's bookkeeping.
   enum class progress { waiting, working, done, failed };
