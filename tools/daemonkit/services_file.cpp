@@ -207,6 +207,7 @@ std::string number_text(double d) {
 struct setting {
   json value;
   file_position at;
+  bool from_defaults = false;  // taken from [defaults] as it is there
 };
 
 // Parses one table's entries (a service's or [defaults]) into settings,
@@ -234,8 +235,9 @@ class table_reader {
       if (info->type == kind::table && out.count(key) != 0) {
         for (auto& [ek, ev] : v->items()) out[key].value[ek] = ev;
         out[key].at = at;
+        out[key].from_defaults = false;
       } else {
-        out[key] = {std::move(*v), at};
+        out[key] = {std::move(*v), at, is_defaults};
       }
     }
   }
@@ -603,7 +605,15 @@ void check_service(services_file& f, file_service& s, const std::map<std::string
     if (key == "name") {
       f.errors.push_back({s.at, "services." + s.name + ": " + msg.substr(colon + 2)});
     } else if (colon != std::string::npos && (find_key(key) != nullptr)) {
-      f.errors.push_back({at(key), prefix + key + ": " + msg.substr(colon + 2)});
+      // A bad value from [defaults] is its own error, said once, not once
+      // per service that takes it.
+      auto it = settings.find(key);
+      bool from_defaults = it != settings.end() && it->second.from_defaults;
+      file_error e{at(key), (from_defaults ? std::string("defaults.") : prefix) + key + ": " + msg.substr(colon + 2)};
+      bool said = std::any_of(f.errors.begin(), f.errors.end(), [&](const file_error& x) {
+        return x.at.line == e.at.line && x.at.column == e.at.column && x.message == e.message;
+      });
+      if (!said) f.errors.push_back(std::move(e));
     } else {
       f.errors.push_back({s.at, prefix.substr(0, prefix.size() - 1) + ": " + msg});
     }
