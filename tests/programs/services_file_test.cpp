@@ -13,6 +13,8 @@
 // http:// check would name one port for both.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <pwd.h>
 #include <sys/stat.h>
 
@@ -25,6 +27,33 @@
 namespace {
 
 using namespace dk_programs;
+
+// down stops the instances of a service together: their lines come in the
+// order they finish. This puts each run of consecutive lines of one
+// service's instances (NAME@...) in order, and leaves the rest as it is.
+std::string instances_sorted(const std::string& out) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    auto nl = out.find('\n', start);
+    if (nl == std::string::npos) nl = out.size();
+    lines.push_back(out.substr(start, nl - start));
+    start = nl + 1;
+  }
+  auto service_of = [](const std::string& l) { return l.substr(0, l.find_first_of("@:")); };
+  for (std::size_t i = 0; i < lines.size();) {
+    std::size_t j = i;
+    while (j < lines.size() && service_of(lines[j]) == service_of(lines[i]) &&
+           lines[j].find('@') < lines[j].find(':')) {
+      ++j;
+    }
+    std::sort(lines.begin() + static_cast<long>(i), lines.begin() + static_cast<long>(j));
+    i = j > i ? j : i + 1;
+  }
+  std::string sorted;
+  for (const auto& l : lines) sorted += l + "\n";
+  return sorted;
+}
 
 const std::string bin = "/usr/lib/postgresql/15/bin/";
 const std::string postgres = bin + "postgres";
@@ -325,9 +354,9 @@ TEST_F(services_file_test, the_worked_example_comes_up_in_order_is_left_alone_up
   const size_t db_log_before = log_text("db").size();
   auto down = in_file({"down"});
   EXPECT_EQ(down.exit_code(), 0) << describe(down);
-  EXPECT_EQ(down.out, "web@2: stopped (pid " + std::to_string(new_web2) + ")\nweb@1: stopped (pid " +
-                          std::to_string(new_web1) + ")\nmigrate: not running\ndb: stopped (pid " + std::to_string(db) +
-                          ")\n")
+  EXPECT_EQ(instances_sorted(down.out), "web@1: stopped (pid " + std::to_string(new_web1) + ")\nweb@2: stopped (pid " +
+                                            std::to_string(new_web2) + ")\nmigrate: not running\ndb: stopped (pid " +
+                                            std::to_string(db) + ")\n")
       << describe(down);
   EXPECT_EQ(down.err, "") << describe(down);
   for (pid_t p : {db, new_web1, new_web2}) EXPECT_FALSE(is_alive(p)) << p << " still runs after down";
@@ -368,8 +397,9 @@ TEST_F(services_file_test, a_failing_migration_stops_up_before_the_web_servers) 
 
   auto down = in_file({"down"});
   EXPECT_EQ(down.exit_code(), 0) << describe(down);
-  EXPECT_EQ(down.out, "web@2: not running\nweb@1: not running\nmigrate: not running\ndb: stopped (pid " +
-                          std::to_string(db) + ")\n")
+  EXPECT_EQ(
+      instances_sorted(down.out),
+      "web@1: not running\nweb@2: not running\nmigrate: not running\ndb: stopped (pid " + std::to_string(db) + ")\n")
       << describe(down);
   EXPECT_TRUE(our_processes("postgres").empty()) << describe_processes(our_processes("postgres"));
   EXPECT_TRUE(leftovers("postgres").empty()) << describe_processes(leftovers("postgres"));

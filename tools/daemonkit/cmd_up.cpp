@@ -336,6 +336,9 @@ int cmd_up(const common_options& o, const up_options& opts) {
   return rc;
 }
 
+// `down`: a worker per service name (`daemonkit __down-step`), each started
+// once every dependant's worker has finished, so that independent services
+// stop together and a dependency only after what depends on it.
 int cmd_down(const common_options& o, const std::string& file, const std::vector<std::string>& names) {
   auto f = load(file);
   if (!f) return exit_usage;
@@ -346,44 +349,115 @@ int cmd_down(const common_options& o, const std::string& file, const std::vector
     complain("", dir.err().message());
     return exit_failure;
   }
+  std::vector<up_step> units;
+  for (const auto& s : f->services) {
+    if (wanted.count(s.name) == 0) continue;
+    for (const auto& n : s.service_names()) {
+      up_step u;
+      u.name = n;
+      u.service = &s;
+      units.push_back(std::move(u));
+    }
+  }
+  auto dependants_finished = [&](const std::string& service) {
+    for (const auto& u : units) {
+      bool depends = std::any_of(u.service->depends_on.begin(), u.service->depends_on.end(),
+                                 [&](const dependency& d) { return d.service == service; });
+      if (depends && (u.state == up_step::progress::waiting || u.state == up_step::progress::working)) return false;
+    }
+    return true;
+  };
   int rc = exit_ok;
-  // Dependants first: the reverse of the file's dependency order.
-  for (auto s = f->services.rbegin(); s != f->services.rend(); ++s) {
-    if (wanted.count(s->name) == 0) continue;
-    auto instance_names = s->service_names();
-    std::reverse(instance_names.begin(), instance_names.end());  // web@2 before web@1
-    for (const auto& n : instance_names) {
-      auto v = daemonkit::inspect_service(*dir, n);
-      if (v.what == service_view::kind::error) {
-        complain(n, v.error);
+  for (;;) {
+    for (auto& u : units) {
+      if (u.state != up_step::progress::waiting || !dependants_finished(u.service->name)) continue;
+      int p[2];
+      if (::pipe2(p, O_CLOEXEC) != 0) {
+        complain(u.name, std::string("cannot make a pipe: ") + std::strerror(errno));
+        u.state = up_step::progress::failed;
         rc = exit_failure;
         continue;
       }
-      if (!v.running()) {
-        std::printf("%s: not running\n", n.c_str());
-        continue;
-      }
-      if (!v.config || v.config->source_file != f->path) {
-        complain(n, "running, but not started from " + f->path + "; left alone");
+      daemonkit::unique_fd rd(p[0]), wr(p[1]);
+      std::fflush(nullptr);
+      auto proc = spawn_self({"__down-step", u.name, *dir, f->path}, wr.get(), -1);
+      if (!proc) {
+        complain(u.name, "cannot start its worker: " + proc.err().message());
+        u.state = up_step::progress::failed;
         rc = exit_failure;
         continue;
       }
-      auto r = daemonkit::stop_service(v);
-      if (!r) {
-        complain(n, r.err().message());
-        rc = exit_failure;
-        continue;
+      (void)::fcntl(rd.get(), F_SETFL, O_NONBLOCK);
+      u.worker = std::move(*proc);
+      u.output = std::move(rd);
+      u.state = up_step::progress::working;
+    }
+    std::vector<pollfd> fds;
+    std::vector<up_step*> owners;
+    for (auto& u : units) {
+      if (u.state != up_step::progress::working) continue;
+      fds.push_back({u.worker.pidfd(), POLLIN, 0});
+      owners.push_back(&u);
+      fds.push_back({u.output.get(), POLLIN, 0});
+      owners.push_back(&u);
+    }
+    if (fds.empty()) break;
+    int n = ::poll(fds.data(), fds.size(), -1);
+    if (n < 0 && errno != EINTR) {
+      complain("", std::string("poll: ") + std::strerror(errno));
+      return exit_failure;
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      up_step& u = *owners[i];
+      drain(u);
+      if (i % 2 == 0 && u.state == up_step::progress::working) {
+        auto status = u.worker.reap();
+        drain(u);
+        u.output.reset();
+        bool ok = status && status->success();
+        (void)std::fwrite(u.text.data(), 1, u.text.size(), ok ? stdout : stderr);
+        std::fflush(nullptr);
+        u.state = ok ? up_step::progress::done : up_step::progress::failed;
+        if (!ok) rc = exit_failure;
       }
-      if (r->remaining > 0) {
-        complain(n, daemonkit::describe_remaining(r->remaining, r->remaining_pids) + "; still stopping");
-        rc = exit_failure;
-        continue;
-      }
-      if (r->pid > 0) std::printf("%s: stopped (pid %d)\n", n.c_str(), static_cast<int>(r->pid));
-      else std::printf("%s: stopped\n", n.c_str());
     }
   }
   return rc;
+}
+
+int down_step_main(int argc, char** argv) {
+  if (argc != 3) {
+    complain("", "__down-step: internal command of `daemonkit down`, not for use by hand");
+    return exit_usage;
+  }
+  const std::string n = argv[0], dir = argv[1], path = argv[2];
+  auto v = daemonkit::inspect_service(dir, n);
+  if (v.what == service_view::kind::error) {
+    complain(n, v.error);
+    return exit_failure;
+  }
+  if (!v.running()) {
+    std::printf("%s: not running\n", n.c_str());
+    return exit_ok;
+  }
+  if (!v.config || v.config->source_file != path) {
+    complain(n, "running, but not started from " + path + "; left alone");
+    return exit_failure;
+  }
+  auto r = daemonkit::stop_service(v);
+  if (!r) {
+    complain(n, r.err().message());
+    return exit_failure;
+  }
+  if (r->remaining > 0) {
+    complain(n, daemonkit::describe_remaining(r->remaining, r->remaining_pids) + "; still stopping");
+    return exit_failure;
+  }
+  if (r->pid > 0) std::printf("%s: stopped (pid %d)\n", n.c_str(), static_cast<int>(r->pid));
+  else std::printf("%s: stopped\n", n.c_str());
+  std::fflush(nullptr);
+  return exit_ok;
 }
 
 }  // namespace dk

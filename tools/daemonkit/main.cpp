@@ -58,8 +58,10 @@ int run_cli(int argc, char** argv);
 // exit 1, never std::terminate's abort.
 int main(int argc, char** argv) {
   try {
-    // up's workers (up_worker.cpp): internal, never parsed as a command.
+    // up's and down's workers (up_worker.cpp, cmd_up.cpp): internal, never
+    // parsed as commands.
     if (argc >= 2 && std::string_view(argv[1]) == "__up-step") return dk::up_step_main(argc - 2, argv + 2);
+    if (argc >= 2 && std::string_view(argv[1]) == "__down-step") return dk::down_step_main(argc - 2, argv + 2);
     return run_cli(argc, argv);
   } catch (const std::exception& e) {
     dk::complain("", std::string("internal error: ") + e.what());

@@ -49,6 +49,10 @@ int run_step(const common_options& o, const services_file& f, const std::string&
 // The file's text in a sealed memfd (close-on-exec), for every worker.
 daemonkit::result<daemonkit::unique_fd> services_file_memfd(const services_file& f);
 
+// Starts this program again (/proc/self/exe) with args, in this session,
+// its stdout and stderr on output_fd, and file_fd (unless -1) as its fd 3.
+daemonkit::result<daemonkit::process> spawn_self(std::vector<std::string> args, int output_fd, int file_fd);
+
 // Starts the worker of u: `daemonkit __up-step` with file_fd (the memfd) as
 // its fd 3, its stdout and stderr on output_fd.
 daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, const services_file& f, int file_fd,
@@ -59,5 +63,9 @@ daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, cons
 // STATE_DIR LOG_DIR [CHANGED...]` (argv from FILE on): rebuilds the step
 // from the memfd on fd 3 and runs it.
 int up_step_main(int argc, char** argv);
+
+// main() of `daemonkit __down-step NAME DIR FILE`: stops service NAME of
+// state directory DIR if it was started from FILE, and says so.
+int down_step_main(int argc, char** argv);
 
 }  // namespace dk

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <sys/mman.h>
@@ -67,15 +68,12 @@ daemonkit::result<daemonkit::unique_fd> services_file_memfd(const services_file&
   return fd;
 }
 
-daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, const services_file& f, int file_fd,
-                                                   const std::string& dir, const up_step& u, bool healthy,
-                                                   int output_fd) {
+daemonkit::result<daemonkit::process> spawn_self(std::vector<std::string> args, int output_fd, int file_fd) {
   daemonkit::spawn_options s;
   // /proc/self/exe in the child is the child's own program: this one, even
   // if a package upgrade replaced the file meanwhile.
-  s.argv = {"/proc/self/exe",        "__up-step",         f.path, u.name,      action_word(u.what),
-            u.completed ? "1" : "0", healthy ? "1" : "0", dir,    o.state_dir, o.log_dir};
-  s.argv.insert(s.argv.end(), u.changed.begin(), u.changed.end());
+  s.argv = {"/proc/self/exe"};
+  s.argv.insert(s.argv.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) s.env.emplace_back(*e);
   char cwd[4096];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return daemonkit::system_error("cannot get the working directory");
@@ -84,8 +82,18 @@ daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, cons
   s.new_session = false;  // a Ctrl-C at the terminal reaches the workers too
   s.stdout_fd = output_fd;
   s.stderr_fd = output_fd;
-  s.extra_fds = {{file_fd, worker_file_fd}};
+  if (file_fd >= 0) s.extra_fds = {{file_fd, worker_file_fd}};
   return daemonkit::spawn(s);
+}
+
+daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, const services_file& f, int file_fd,
+                                                   const std::string& dir, const up_step& u, bool healthy,
+                                                   int output_fd) {
+  std::vector<std::string> args = {
+      "__up-step", f.path,      u.name,   action_word(u.what), u.completed ? "1" : "0", healthy ? "1" : "0",
+      dir,         o.state_dir, o.log_dir};
+  args.insert(args.end(), u.changed.begin(), u.changed.end());
+  return spawn_self(std::move(args), output_fd, file_fd);
 }
 
 int up_step_main(int argc, char** argv) {
