@@ -7,7 +7,7 @@
 # share/man/man3/libdaemonkit.3.gz.
 #   lib/libdaemonkit.a (or .so.VERSION, .so.MAJOR, .so)   include/daemonkit/
 #   lib/cmake/daemonkit/   lib/pkgconfig/daemonkit.pc   share/doc/daemonkit/LICENSE
-#   bin/daemonkit          libexec/daemonkit/daemonkit-monitor
+#   bin/daemonkit          libexec/daemonkit/daemonkit-monitor   libexec/daemonkit/daemonkit-keep (x86-64)
 #   share/bash-completion/completions/daemonkit   share/zsh/vendor-completions/_daemonkit
 #   share/fish/vendor_completions.d/daemonkit.fish
 # Components: runtime (shared library, programs), development (the rest).
@@ -58,6 +58,11 @@ if(TARGET daemonkit_tool)
   install(TARGETS daemonkit_tool RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
   # Where the tool looks for it (tools/daemonkit/CMakeLists.txt).
   install(TARGETS daemonkit_monitor RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/daemonkit COMPONENT runtime)
+  # The keeper program, beside the monitor: where the monitor looks for it
+  # (src/supervisor/keeper_program.cpp). Not built on every architecture.
+  if(TARGET daemonkit_keep)
+    install(TARGETS daemonkit_keep RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/daemonkit COMPONENT runtime)
+  endif()
   # Shell completion, where each shell finds a package's own: bash-completion
   # loads completions/daemonkit when `daemonkit` is first completed; the zsh
   # directory is Debian's (in its $fpath; other systems use site-functions).

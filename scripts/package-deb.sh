@@ -47,6 +47,11 @@ for f in ./usr/bin/daemonkit ./usr/libexec/daemonkit/daemonkit-monitor ./usr/sha
   ./usr/share/fish/vendor_completions.d/daemonkit.fish ./usr/share/doc/daemonkit/LICENSE; do
   grep -qxF -- "$f" <<<"$contents" || fail "$(basename "$runtime") has no $f"
 done
+# The freestanding keeper is built for x86-64 only (tools/keeper/CMakeLists.txt).
+if [[ $arch == amd64 ]]; then
+  grep -qxF -- ./usr/libexec/daemonkit/daemonkit-keep <<<"$contents" ||
+    fail "$(basename "$runtime") has no ./usr/libexec/daemonkit/daemonkit-keep"
+fi
 grep -Eq 'libdaemonkit\.so\.[0-9]+ -> ' <<<"$listing" ||
   fail "$(basename "$runtime") has no libdaemonkit.so.MAJOR"
 depends=$(dpkg-deb --field "$runtime" Depends)
@@ -96,6 +101,11 @@ state=$tmp/state
 monitor=$(sed -n 's/^monitor_pid=//p' "$state/deb-smoke.state")
 [[ $(readlink "/proc/$monitor/exe") == "$root/usr/libexec/daemonkit/daemonkit-monitor" ]] ||
   fail "the monitor (pid $monitor) is $(readlink "/proc/$monitor/exe"), not the installed one"
+if [[ $arch == amd64 ]]; then
+  keeper=$(sed -n 's/^keeper_pid=//p' "$state/deb-smoke.state")
+  [[ $(readlink "/proc/$keeper/exe") == "$root/usr/libexec/daemonkit/daemonkit-keep" ]] ||
+    fail "the keeper (pid $keeper) is $(readlink "/proc/$keeper/exe"), not the installed daemonkit-keep"
+fi
 "$dk" status --state-dir "$state" deb-smoke | grep -q ': running' || fail "status does not say running"
 "$dk" stop --state-dir "$state" deb-smoke >/dev/null || fail "stop"
 set +e

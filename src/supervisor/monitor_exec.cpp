@@ -15,6 +15,7 @@
 
 #include "daemonkit/monitor.hpp"
 #include "daemonkit/service_codec.hpp"
+#include "supervisor/keeper_program.hpp"
 #include "sys/sys.hpp"
 
 namespace daemonkit {
@@ -174,6 +175,8 @@ result<void> exec_monitor(const std::string& program, const monitor_options& o, 
 }
 
 int monitor_program_main(int argc, char** argv) {
+  // The keeper's second life, once the monitor it kept for is gone (keeper_program.hpp).
+  if (argc > 1 && std::string_view(argv[1]) == "--keeper-drain") return supervisor::keeper_drain_main(argc, argv);
   // The same name a monitor forked by the CLI has: `ps -C daemonkit` finds both.
   ::prctl(PR_SET_NAME, "daemonkit");
   std::string why;

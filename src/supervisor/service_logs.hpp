@@ -22,4 +22,11 @@ std::string stderr_log_path(const service_config& cfg);
 // the identity the service runs as (null when it keeps the monitor's).
 result<log_file> open_service_log(const service_config& cfg, const std::string& path, const credentials* service_user);
 
+// The keeper's work once the monitor is gone: opens the logs (as
+// open_service_log; a log that cannot be opened is read and dropped) and
+// copies each pipe (-1: absent; out_path/err_path its log) to its log until
+// every writer is gone. Blocks; leaves the pipes blocking.
+void drain_to_logs(int out_fd, const std::string& out_path, int err_fd, const std::string& err_path,
+                   const service_config& cfg, const credentials* service_user);
+
 }  // namespace daemonkit

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "supervisor/keeper_program.hpp"
 #include "supervisor/service_logs.hpp"
 #include "sys/child_steps.hpp"
 #include "sys/sys.hpp"
@@ -27,7 +28,6 @@ result<void> make_pipe(unique_fd& rd, unique_fd& wr) {
   ::fcntl(rd.get(), F_SETFL, O_NONBLOCK);
   return {};
 }
-
 }  // namespace
 
 result<void> service_output::open(const service_config& cfg, const credentials* service_user, bool foreground) {
@@ -66,20 +66,34 @@ int service_output::stderr_for_service() const {
 
 // If the monitor is SIGKILLed, the service must not be lost with it: without
 // a reader on its output pipe, its next write would raise SIGPIPE and kill it.
-// So a small forked keeper holds the read ends too, sleeps on the monitor's
-// pidfd, and only if the monitor dies does it take over: it copies the
-// service's output to the log until every writer is gone, then exits. While
-// the monitor lives, it does nothing at all (no wakeups).
+// So a keeper holds the read ends too, sleeps on the monitor's pidfd, and
+// only if the monitor dies does it take over: it copies the service's output
+// to the log until every writer is gone, then exits. While the monitor lives,
+// it does nothing at all (no wakeups).
+//
+// The keeper is the freestanding program daemonkit-keep (tools/keeper/) when
+// it sits beside the running program together with daemonkit-monitor: a page
+// or two resident instead of a copy of the monitor's dirty pages. Once the
+// monitor is gone it execs daemonkit-monitor --keeper-drain (keeper_drain_main
+// below), which opens the logs exactly as the monitor did. Without those
+// programs (another architecture; a program that runs the monitor in its own
+// process, such as the tests' or examples/supervise) the keeper is a fork of
+// the monitor, as the exec'd one is when its exec fails.
 pid_t service_output::start_keeper(const service_config& cfg, const credentials* service_user) {
   if (!out_rd_ && !err_rd_) return 0;
   unique_fd self(sys::pidfd_open(::getpid()));
   if (!self) return 0;  // best effort: supervision works without it
+  keeper_exec program;
+  const bool exec_it = program.prepare(self.get(), out_rd_.get(), err_rd_.get(), cfg, service_user);
   pid_t pid = ::fork();
-  if (pid == 0) keep(self.get(), cfg, service_user);  // never returns
+  if (pid == 0) {
+    if (exec_it) program.run();           // returns only if the exec failed
+    keep(self.get(), cfg, service_user);  // never returns
+  }
   return pid > 0 ? pid : 0;
 }
 
-// The keeper: a forked copy of the single-threaded monitor; self is the
+// The keeper forked: a copy of the single-threaded monitor; self is the
 // monitor's pidfd.
 void service_output::keep(int self, const service_config& cfg, const credentials* service_user) {
   // Named first: until then `ps` (and a service looking for its keeper)
@@ -90,34 +104,8 @@ void service_output::keep(int self, const service_config& cfg, const credentials
   sys::reset_signals();
   pollfd watch{self, POLLIN, 0};
   while (sys::poll(&watch, 1, sys::deadline::never()) == 0) {}
-  // The monitor is gone (killed, or finished): drain until EOF.
-  std::optional<log_file> out, err;
-  auto open_log = [&](const std::string& path, std::optional<log_file>& into) {
-    if (auto l = open_service_log(cfg, path, service_user)) into.emplace(std::move(*l));
-  };
-  if (out_rd_) open_log(stdout_log_path(cfg), out);
-  if (err_rd_) open_log(stderr_log_path(cfg), err);
-  for (int fd : {out_rd_.get(), err_rd_.get()}) {
-    if (fd >= 0) ::fcntl(fd, F_SETFL, 0);  // blocking reads from here on
-  }
-  struct pollfd p[2] = {{out_rd_ ? out_rd_.get() : -1, POLLIN, 0}, {err_rd_ ? err_rd_.get() : -1, POLLIN, 0}};
-  int open_pipes = (out_rd_ ? 1 : 0) + (err_rd_ ? 1 : 0);
-  char buf[65536];
-  while (open_pipes > 0 && sys::poll(p, 2, sys::deadline::never()) > 0) {
-    for (int i = 0; i < 2; ++i) {
-      if (p[i].fd < 0 || p[i].revents == 0) continue;
-      ssize_t n = sys::read(p[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        p[i].fd = -1;
-        --open_pipes;
-        continue;
-      }
-      auto& log = i == 0 ? out : err;
-      if (log) (void)log->write(std::string_view(buf, static_cast<size_t>(n)));
-    }
-  }
-  if (out) (void)out->flush();
-  if (err) (void)err->flush();
+  // The monitor is gone (killed, or finished).
+  drain_to_logs(out_rd_.get(), stdout_log_path(cfg), err_rd_.get(), stderr_log_path(cfg), cfg, service_user);
   ::_exit(0);
 }
 
