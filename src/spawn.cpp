@@ -189,6 +189,7 @@ result<process> spawn(const spawn_options& o) {
   plan.chroot = o.chroot.empty() ? nullptr : o.chroot.c_str();
   plan.umask = o.umask;
   plan.setsid = o.new_session;
+  plan.keep_ignored_signals = o.keep_ignored_signals;
   plan.setpgid = !o.new_session && o.new_process_group;
   plan.terminal = plan.setpgid ? o.foreground_terminal : -1;
   plan.nice = o.nice;

@@ -72,7 +72,10 @@ struct spawn_options {
   int nice = 0;                         ///< added with setpriority when non-zero
   std::vector<rlimit_setting> rlimits;  ///< set in the child, in order
   bool new_session = true;              ///< setsid(): the child leads its own session and process group
-  bool new_process_group = false;       ///< without new_session: setpgid(0, 0), a group of its own
+  /// Signals the caller ignores stay ignored in the child (as under nohup);
+  /// by default every signal is reset to its default action.
+  bool keep_ignored_signals = false;
+  bool new_process_group = false;  ///< without new_session: setpgid(0, 0), a group of its own
   /// With new_process_group: an fd on the caller's controlling terminal, whose
   /// foreground process group the child's group becomes (tcsetpgrp, SIGTTOU
   /// blocked); -1: none.

@@ -45,7 +45,7 @@ int exec_search(const exec_plan& p) noexcept {
 }  // namespace
 
 void run_child(const exec_plan& p) noexcept {
-  reset_signals();
+  reset_signals(p.keep_ignored_signals);
   if (p.setsid && ::setsid() < 0) fail(p, exec_stage::setsid, errno);
   if (p.setpgid && ::setpgid(0, 0) != 0) fail(p, exec_stage::process_group, errno);
   if (p.terminal >= 0) {

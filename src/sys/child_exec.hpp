@@ -44,8 +44,9 @@ struct exec_plan {
   const char* chroot;         // nullptr: none
   int umask;                  // -1: keep
   bool setsid;
-  bool setpgid;  // without setsid: a process group of its own
-  int terminal;  // -1, or an fd on the controlling terminal to give the new group (tcsetpgrp)
+  bool keep_ignored_signals;  // leave SIG_IGN dispositions as inherited (nohup)
+  bool setpgid;               // without setsid: a process group of its own
+  int terminal;               // -1, or an fd on the controlling terminal to give the new group (tcsetpgrp)
   int nice;
   const int* rlimit_resources;
   const struct rlimit* rlimit_values;

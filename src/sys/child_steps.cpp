@@ -11,12 +11,16 @@
 
 namespace daemonkit::sys {
 
-void reset_signals() noexcept {
+void reset_signals(bool keep_ignored) noexcept {
   struct sigaction sa {};
   sa.sa_handler = SIG_DFL;
   sigemptyset(&sa.sa_mask);
   // SIGKILL/SIGSTOP and glibc's internal real-time signals refuse; that is fine.
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &sa, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old {};
+    if (keep_ignored && ::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    ::sigaction(sig, &sa, nullptr);
+  }
   sigset_t empty;
   sigemptyset(&empty);
   ::sigprocmask(SIG_SETMASK, &empty, nullptr);

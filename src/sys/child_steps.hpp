@@ -23,8 +23,9 @@ struct child_identity {
   size_t ngroups = 0;
 };
 
-// SIG_DFL for every signal (no inherited SIG_IGN survives exec) and an empty mask.
-void reset_signals() noexcept;
+// SIG_DFL for every signal (no inherited SIG_IGN survives exec, unless
+// keep_ignored: then those stay ignored) and an empty mask.
+void reset_signals(bool keep_ignored = false) noexcept;
 // Makes fds in/out/err into 0/1/2 (any may be -1 to keep the current one);
 // handles the case where a source is already one of 0/1/2.
 int install_stdio(int in, int out, int err) noexcept;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <sstream>
@@ -187,6 +188,33 @@ TEST_F(spawn_test, a_foreground_terminal_goes_to_the_childs_group) {
   });
   EXPECT_EQ(r.exit_code(), 0) << describe(r);
   EXPECT_EQ(r.out, "SigBlk:\t0000000000000000\nforeground child\n") << describe(r);
+}
+
+// By default the child starts with every signal at its default action; with
+// keep_ignored_signals, what the caller ignores (nohup's SIGHUP) stays
+// ignored, and only that.
+TEST_F(spawn_test, keep_ignored_signals_leaves_what_the_caller_ignores_ignored) {
+  for (bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "keep" : "reset");
+    auto r = run_function([&] {
+      std::signal(SIGHUP, SIG_IGN);
+      std::signal(SIGUSR1, [](int) {});  // caught: always back to default in the child
+      auto [rd, wr] = make_pipe();
+      auto o = options_for({test_child_path, "print-sigstate"});
+      o.keep_ignored_signals = keep;
+      o.stdout_fd = wr.get();
+      auto p = daemonkit::spawn(o);
+      if (!p) return 12;
+      wr.reset();
+      line_reader out(rd.get());
+      for (int i = 0; i < 2; ++i) std::printf("%s\n", out.next(10s).value_or("none").c_str());
+      return p->reap() ? 0 : 13;
+    });
+    EXPECT_EQ(r.exit_code(), 0) << describe(r);
+    // SigIgn is a mask: bit (SIGHUP - 1) = 1.
+    EXPECT_NE(r.out.find(keep ? "SigIgn:\t0000000000000001\n" : "SigIgn:\t0000000000000000\n"), std::string::npos)
+        << describe(r);
+  }
 }
 
 TEST(format_rlimit, reads_back_as_the_same_limit_in_one_spelling) {

@@ -117,6 +117,24 @@ void drain(up_step& u) {
   }
 }
 
+// A worker has exited: prints what it said (stdout when it succeeded,
+// stderr when not) and, when it said nothing about a failure (killed, out
+// of memory), how it ended. Returns whether it succeeded.
+bool finish_worker(up_step& u) {
+  auto status = u.worker.reap();
+  drain(u);
+  u.output.reset();
+  bool ok = status && status->success();
+  std::fflush(stdout);
+  (void)std::fwrite(u.text.data(), 1, u.text.size(), ok ? stdout : stderr);
+  if (!ok && (!status || status->signaled || u.text.empty())) {
+    complain(u.name, "its worker " + (status ? status->describe() : "cannot be waited for: " + status.err().message()));
+  }
+  std::fflush(nullptr);
+  u.state = ok ? up_step::progress::done : up_step::progress::failed;
+  return ok;
+}
+
 // The orphans of the file: services started from it that it no longer has.
 std::vector<std::string> orphans(const services_file& f, const std::string& dir) {
   std::set<std::string> names;
@@ -319,18 +337,8 @@ int cmd_up(const common_options& o, const up_options& opts) {
       }
       up_step& u = *owners[i];
       drain(u);
-      if (i % 2 == 0 && u.state == up_step::progress::working) {
-        auto status = u.worker.reap();
-        drain(u);
-        u.output.reset();
-        std::fflush(stdout);
-        // Its words, as it said them (each line escaped when it was made).
-        bool ok = status && status->success();
-        (void)std::fwrite(u.text.data(), 1, u.text.size(), ok ? stdout : stderr);
-        std::fflush(nullptr);
-        u.state = ok ? up_step::progress::done : up_step::progress::failed;
-        if (!ok) rc = exit_failure;
-      }
+      // Its words, as it said them (each line escaped when it was made).
+      if (i % 2 == 0 && u.state == up_step::progress::working && !finish_worker(u)) rc = exit_failure;
     }
   }
   return rc;
@@ -411,16 +419,7 @@ int cmd_down(const common_options& o, const std::string& file, const std::vector
       if (fds[i].revents == 0) continue;
       up_step& u = *owners[i];
       drain(u);
-      if (i % 2 == 0 && u.state == up_step::progress::working) {
-        auto status = u.worker.reap();
-        drain(u);
-        u.output.reset();
-        bool ok = status && status->success();
-        (void)std::fwrite(u.text.data(), 1, u.text.size(), ok ? stdout : stderr);
-        std::fflush(nullptr);
-        u.state = ok ? up_step::progress::done : up_step::progress::failed;
-        if (!ok) rc = exit_failure;
-      }
+      if (i % 2 == 0 && u.state == up_step::progress::working && !finish_worker(u)) rc = exit_failure;
     }
   }
   return rc;
@@ -431,6 +430,7 @@ int down_step_main(int argc, char** argv) {
     complain("", "__down-step: internal command of `daemonkit down`, not for use by hand");
     return exit_usage;
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // in order with its complaints (up_step_main)
   const std::string n = argv[0], dir = argv[1], path = argv[2];
   auto v = daemonkit::inspect_service(dir, n);
   if (v.what == service_view::kind::error) {

@@ -777,6 +777,12 @@ services_file read_services_file(const std::string& path) {
   if (auto trusted = daemonkit::check_instructions_file(fd.get(), "not trusted"); !trusted) {
     return fail(trusted.err().message());
   }
+  // In a sticky directory others write to (/tmp), a hard link another user
+  // made to a root file is root's file, yet not the one meant.
+  if (auto linked = daemonkit::check_opened_file(fd.get(), where->dir.shared, ::geteuid(), false, "not trusted");
+      !linked) {
+    return fail(linked.err().message());
+  }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail(std::string("cannot read: ") + std::strerror(errno));
   if (static_cast<std::size_t>(st.st_size) > max_file_size) return fail("too large (more than 1 MiB)");
@@ -810,13 +816,16 @@ json compared_settings(const file_service& s) {
     }
   }
   std::uint64_t h = 14695981039346656037ULL;
-  auto fold = [&h](std::string_view bytes) {
+  auto mix = [&h](std::string_view bytes) {
     for (char c : bytes) {
       h ^= static_cast<unsigned char>(c);
       h *= 1099511628211ULL;
     }
-    h ^= 0xff;  // a separator no byte of a variable ends with
-    h *= 1099511628211ULL;
+  };
+  // Each item after its length, so that no two lists of items fold alike.
+  auto fold = [&mix](std::string_view item) {
+    mix(std::to_string(item.size()) + ':');
+    mix(item);
   };
   for (const auto& path : s.args.env_files) {
     fold(path);
@@ -840,10 +849,13 @@ daemonkit::result<start_request> service_request(const services_file& f, const f
   a.name = name;
   a.name_given = true;
   if (auto at = name.find('@'); at != std::string::npos) a.env.push_back("DAEMONKIT_INSTANCE=" + name.substr(at + 1));
+  // The env files' digest before they are read for the start: an edit in
+  // between then shows as a change at the next `up`, not never.
+  std::string settings = compared_settings(s).dump();
   auto req = make_start_request(a, s.command, common, false);
   if (!req) return req;
   req->config.source_file = f.path;
-  req->config.source_settings = compared_settings(s).dump();
+  req->config.source_settings = std::move(settings);
   return req;
 }
 

@@ -181,8 +181,8 @@ int await_condition(const common_options& o, const std::string& dir, const up_st
 
 std::string up_step::changed_text() const { return join(changed); }
 
-// A worker: brings one service name up. Runs in a fork; its stdout and
-// stderr are the scheduler's pipe.
+// A worker: brings one service name up. Runs in `daemonkit __up-step`
+// (up_worker.cpp); its stdout and stderr are the scheduler's pipe.
 int run_step(const common_options& o, const services_file& f, const std::string& dir, const up_step& u, bool healthy) {
   if (u.what == up_step::action::keep) {
     std::printf("%s: unchanged\n", u.name.c_str());

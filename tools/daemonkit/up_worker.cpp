@@ -80,6 +80,9 @@ daemonkit::result<daemonkit::process> spawn_self(std::vector<std::string> args, 
   s.working_directory = cwd;
   s.umask = -1;
   s.new_session = false;  // a Ctrl-C at the terminal reaches the workers too
+  // ... unless ignored: `nohup daemonkit up` must not lose a worker (between
+  // a restart's stop and its start) to the terminal's hangup.
+  s.keep_ignored_signals = true;
   s.stdout_fd = output_fd;
   s.stderr_fd = output_fd;
   if (file_fd >= 0) s.extra_fds = {{file_fd, worker_file_fd}};
@@ -98,6 +101,9 @@ daemonkit::result<daemonkit::process> spawn_worker(const common_options& o, cons
 
 int up_step_main(int argc, char** argv) {
   // FILE NAME ACTION COMPLETED HEALTHY DIR STATE_DIR LOG_DIR [CHANGED...]
+  // Its stdout is a pipe: line by line, so that its lines and its
+  // complaints (stderr, unbuffered) reach the scheduler in the order made.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 8) {
     complain("", "__up-step: internal command of `daemonkit up`, not for use by hand");
     return exit_usage;
@@ -131,8 +137,12 @@ int up_step_main(int argc, char** argv) {
   services_file f = parse_services_file(text, a[0]);
   std::string base = u.name.substr(0, u.name.find('@'));
   u.service = f.find(base);
-  if (!f.errors.empty() || u.service == nullptr) {
-    complain(u.name, "__up-step: the services file handed over does not have it");
+  if (!f.errors.empty()) {
+    complain(u.name, "__up-step: the text of " + a[0] + " handed over does not parse: " + f.describe(f.errors.front()));
+    return exit_failure;
+  }
+  if (u.service == nullptr) {
+    complain(u.name, "__up-step: the text of " + a[0] + " handed over has no service '" + base + "'");
     return exit_failure;
   }
   int rc = run_step(o, f, dir, u, healthy);
