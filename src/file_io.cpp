@@ -25,6 +25,19 @@ result<void> write_file_atomic(const std::string& path, std::string_view content
     return system_error("cannot write " + tmp, err);
   }
   fd.reset();
+  // Over an existing file, ext4 (unless mounted noauto_da_alloc) writes the
+  // new file's data out inside rename(2) itself, so that a crash cannot
+  // leave it empty: 0.25-0.4 ms per publish on a virtual disk, on the path
+  // of every start and stop. These files need no such care (they live in
+  // /run, or are rewritten on the next change), so a regular file is
+  // replaced by exchanging the two names, as atomically for readers, and
+  // the old file removed after.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    ::unlink(tmp.c_str());
+    return {};
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

@@ -23,6 +23,15 @@ namespace daemonkit::supervised_detail {
 // monitor_publish_wait. Returns the view as it then is.
 service_view await_monitor_state(const service_view& v);
 
+// A monitor that published its service's end (a final phase) and is about to
+// release the lock and exit.
+bool is_finishing(const service_view& v);
+
+// For whoever needs the lock or a settled view: when v's monitor is
+// finishing, waits (at most monitor_publish_wait) for it to exit and returns
+// the view as it then is; otherwise v.
+service_view await_monitor_exit(const service_view& v);
+
 // The monitor, pinned by a pidfd and checked to still hold the lock.
 // errc::not_lock_owner for a holder NAME.state does not name.
 result<process> open_monitor(const service_view& v);

@@ -6,6 +6,7 @@
 
 #include "daemonkit/pidfile.hpp"
 #include "daemonkit/supervised.hpp"
+#include "supervised/control_support.hpp"
 
 namespace daemonkit {
 
@@ -26,7 +27,9 @@ error still_running() { return make_error(errc::already_running, "running; stop 
 }  // namespace
 
 result<void> remove_service(const std::string& state_dir, const std::string& name) {
-  const auto v = inspect_service(state_dir, name);
+  // A monitor that just published its service's end still holds the lock
+  // a moment: wait for its exit.
+  const auto v = supervised_detail::await_monitor_exit(inspect_service(state_dir, name));
   if (v.what == service_view::kind::error) return make_error(errc::invalid_argument, v.error);
   if (v.running()) return still_running();
   const auto& p = v.paths;

@@ -185,6 +185,27 @@ TEST_F(cli_usage, version_and_help_succeed) {
   EXPECT_TRUE(contains(sh.out, "--respawn-min-uptime")) << sh.out;
 }
 
+// The CLI builds start's, run's and unit's options only for the command
+// named (main.cpp): each still has all of its own, and the others' are no
+// longer accepted where they never were.
+TEST_F(cli_usage, each_command_has_its_own_options_and_only_those) {
+  auto run = dk({"run", "--help"});
+  EXPECT_EQ(run.exit_code(), 0) << describe(run);
+  EXPECT_TRUE(contains(run.out, "--signal-group")) << run.out;
+  EXPECT_TRUE(contains(run.out, "--respawn-min-uptime")) << run.out;
+  auto unit = dk({"unit", "--help"});
+  EXPECT_EQ(unit.exit_code(), 0) << describe(unit);
+  EXPECT_TRUE(contains(unit.out, "--unit-dir")) << unit.out;
+  EXPECT_TRUE(contains(unit.out, "--respawn-min-uptime")) << unit.out;
+  auto start = dk({"start", "--help"});
+  EXPECT_FALSE(contains(start.out, "--signal-group")) << "run's option, not start's: " << start.out;
+  auto stop = dk({"stop", "--respawn", "x"});
+  EXPECT_EQ(stop.exit_code(), 2) << describe(stop);
+  auto stop_run = dk({"stop", "--signal-group", "x"});
+  EXPECT_EQ(stop_run.exit_code(), 2) << describe(stop_run);
+  EXPECT_TRUE(contains(stop_run.err, "--signal-group")) << stop_run.err;
+}
+
 TEST_F(cli_usage, durations_sizes_and_signals_in_every_documented_spelling) {
   auto a = stored_options({"--stop-timeout", "500ms", "--ready-timeout", "2m", "--respawn-max-delay", "1h",
                            "--respawn-window", "7", "--log-max-size", "512K", "--stop-signal", "SIGINT",

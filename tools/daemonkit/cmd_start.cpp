@@ -11,6 +11,7 @@
 #include "daemonkit/daemonize.hpp"
 #include "daemonkit/monitor.hpp"
 #include "daemonkit/pidfile.hpp"
+#include "daemonkit/process.hpp"
 #include "daemonkit/service_codec.hpp"
 #include "daemonkit/supervised.hpp"
 #include "paths.hpp"
@@ -70,6 +71,18 @@ daemonkit::monitor_options monitor_for(const daemonkit::service_config& c, const
   return mo;
 }
 
+// A monitor that published its service's end (`stop` returns on that) still
+// holds the lock for the moment it takes to release it and exit: a start
+// right after a stop waits for that instead of finding the service running.
+daemonkit::service_view settled(daemonkit::service_view v) {
+  if (v.what != daemonkit::service_view::kind::supervised || !v.monitor_verified || !v.state ||
+      daemonkit::is_live(v.state->phase)) {
+    return v;
+  }
+  if (auto mon = daemonkit::process::open_monitor(v.monitor_pid)) (void)mon->wait_exit(daemonkit::monitor_publish_wait);
+  return daemonkit::inspect_service(v.state_dir, v.name);
+}
+
 // What start and run share: the state directory, a check that the service is
 // not already running, and its log. Returns the service's view, or the exit
 // code after saying why it cannot start.
@@ -79,7 +92,7 @@ std::variant<daemonkit::service_view, int> prepare_start(const common_options& o
     complain(c.name, dir.err().message());
     return exit_failure;
   }
-  auto v = daemonkit::inspect_service(*dir, c.name);
+  auto v = settled(daemonkit::inspect_service(*dir, c.name));
   if (v.what == daemonkit::service_view::kind::error) {
     complain(c.name, v.error);
     return exit_failure;
