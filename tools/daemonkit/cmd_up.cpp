@@ -84,9 +84,10 @@ bool select_services(const services_file& f, const std::vector<std::string>& nam
   return true;
 }
 
-// Starts a worker for u (up_worker.cpp); its output goes to u.output.
-bool launch_worker(const common_options& o, const services_file& f, int file_fd, const std::string& dir, up_step& u,
-                   bool healthy) {
+// Starts a worker for u with spawn (given the write end of its output
+// pipe); its output goes to u.output.
+template <class Spawn>
+bool launch(up_step& u, Spawn spawn) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
     complain(u.name, std::string("cannot make a pipe: ") + std::strerror(errno));
@@ -94,7 +95,7 @@ bool launch_worker(const common_options& o, const services_file& f, int file_fd,
   }
   daemonkit::unique_fd rd(p[0]), wr(p[1]);
   std::fflush(nullptr);
-  auto proc = spawn_worker(o, f, file_fd, dir, u, healthy, wr.get());
+  daemonkit::result<daemonkit::process> proc = spawn(wr.get());
   if (!proc) {
     complain(u.name, "cannot start its worker: " + proc.err().message());
     return false;
@@ -105,6 +106,26 @@ bool launch_worker(const common_options& o, const services_file& f, int file_fd,
   u.output = std::move(rd);
   u.state = up_step::progress::working;
   return true;
+}
+
+// Waits until one of fds has an event (EINTR: returns with none); false,
+// said, when poll fails otherwise.
+bool wait_any(std::vector<pollfd>& fds) {
+  if (::poll(fds.data(), fds.size(), -1) >= 0 || errno == EINTR) return true;
+  complain("", std::string("poll: ") + std::strerror(errno));
+  return false;
+}
+
+// What to wait for: each working worker's pidfd and output pipe, in that
+// order (owners[i]: whose fds[i] it is).
+void watch_workers(std::vector<up_step>& units, std::vector<pollfd>& fds, std::vector<up_step*>& owners) {
+  for (auto& u : units) {
+    if (u.state != up_step::progress::working) continue;
+    fds.push_back({u.worker.pidfd(), POLLIN, 0});
+    owners.push_back(&u);
+    fds.push_back({u.output.get(), POLLIN, 0});
+    owners.push_back(&u);
+  }
 }
 
 void drain(up_step& u) {
@@ -298,7 +319,8 @@ int cmd_up(const common_options& o, const up_options& opts) {
           rc = exit_failure;
           changed = true;
         } else if (ready) {
-          if (!launch_worker(o, *f, file_fd->get(), *dir, u, wait_healthy[u.service->name])) {
+          bool healthy = wait_healthy[u.service->name];
+          if (!launch(u, [&](int out) { return spawn_worker(o, *f, file_fd->get(), *dir, u, healthy, out); })) {
             u.state = up_step::progress::failed;
             rc = exit_failure;
             changed = true;
@@ -309,13 +331,7 @@ int cmd_up(const common_options& o, const up_options& opts) {
     // Wait for a worker to finish.
     std::vector<pollfd> fds;
     std::vector<up_step*> owners;
-    for (auto& u : units) {
-      if (u.state != up_step::progress::working) continue;
-      fds.push_back({u.worker.pidfd(), POLLIN, 0});
-      owners.push_back(&u);
-      fds.push_back({u.output.get(), POLLIN, 0});
-      owners.push_back(&u);
-    }
+    watch_workers(units, fds, owners);
     if (fds.empty()) break;
     bool waiting =
         std::any_of(units.begin(), units.end(), [](const up_step& u) { return u.state == up_step::progress::waiting; });
@@ -323,11 +339,7 @@ int cmd_up(const common_options& o, const up_options& opts) {
       fds.push_back({state_events.get(), POLLIN, 0});
       owners.push_back(nullptr);
     }
-    int n = ::poll(fds.data(), fds.size(), -1);
-    if (n < 0 && errno != EINTR) {
-      complain("", std::string("poll: ") + std::strerror(errno));
-      return exit_failure;
-    }
+    if (!wait_any(fds)) return exit_failure;
     for (std::size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       if (owners[i] == nullptr) {  // the state directory changed: look again
@@ -379,42 +391,16 @@ int cmd_down(const common_options& o, const std::string& file, const std::vector
   for (;;) {
     for (auto& u : units) {
       if (u.state != up_step::progress::waiting || !dependants_finished(u.service->name)) continue;
-      int p[2];
-      if (::pipe2(p, O_CLOEXEC) != 0) {
-        complain(u.name, std::string("cannot make a pipe: ") + std::strerror(errno));
+      if (!launch(u, [&](int out) { return spawn_self({"__down-step", u.name, *dir, f->path}, out, -1); })) {
         u.state = up_step::progress::failed;
         rc = exit_failure;
-        continue;
       }
-      daemonkit::unique_fd rd(p[0]), wr(p[1]);
-      std::fflush(nullptr);
-      auto proc = spawn_self({"__down-step", u.name, *dir, f->path}, wr.get(), -1);
-      if (!proc) {
-        complain(u.name, "cannot start its worker: " + proc.err().message());
-        u.state = up_step::progress::failed;
-        rc = exit_failure;
-        continue;
-      }
-      (void)::fcntl(rd.get(), F_SETFL, O_NONBLOCK);
-      u.worker = std::move(*proc);
-      u.output = std::move(rd);
-      u.state = up_step::progress::working;
     }
     std::vector<pollfd> fds;
     std::vector<up_step*> owners;
-    for (auto& u : units) {
-      if (u.state != up_step::progress::working) continue;
-      fds.push_back({u.worker.pidfd(), POLLIN, 0});
-      owners.push_back(&u);
-      fds.push_back({u.output.get(), POLLIN, 0});
-      owners.push_back(&u);
-    }
+    watch_workers(units, fds, owners);
     if (fds.empty()) break;
-    int n = ::poll(fds.data(), fds.size(), -1);
-    if (n < 0 && errno != EINTR) {
-      complain("", std::string("poll: ") + std::strerror(errno));
-      return exit_failure;
-    }
+    if (!wait_any(fds)) return exit_failure;
     for (std::size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       up_step& u = *owners[i];
