@@ -354,8 +354,8 @@ TEST_F(cli_services_file, check_names_each_error_at_its_line_and_column) {
   auto r = in_file({"check"});
   EXPECT_EQ(r.exit_code(), 2) << describe(r);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, file + ":2:1: defaults.respawn: unknown mode 'sometimes' (expected always or on-failure)\n" +
-                       file + ":7:1: services.web.foo: unknown key\n" + file +
+  EXPECT_EQ(r.err, file + ":2:1: defaults.respawn: unknown mode 'sometimes' (expected always or on-failure)\n" + file +
+                       ":7:1: services.web.foo: unknown key\n" + file +
                        ":8:1: services.web.depends_on: unknown service 'db'\n" + file +
                        ":13:11: services.a@b: invalid service name 'a@b' (1-64 of A-Za-z0-9._-, not starting with "
                        "'.'; '@' is for instances)\n");
