@@ -2,11 +2,11 @@
 #include "supervisor/probe.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -38,13 +38,16 @@ constexpr milliseconds k_kill_grace{1000};
 constexpr milliseconds k_cancel_wait{100};
 constexpr std::size_t k_status_line_max = 1024;  // a longer first line is not HTTP
 constexpr std::size_t k_output_keep = 4096;      // the command's last output bytes kept
+constexpr std::size_t k_ahosts_keep = 65536;     // getent's first output bytes kept (over a thousand addresses)
 
-enum class phase { connecting, sending, receiving, running, killing, done };
+// getent from libc-bin (Essential on Debian), by absolute path: the caller's
+// PATH is not trusted, and a usrmerged system has both.
+constexpr std::array<const char*, 2> k_getent = {"/usr/bin/getent", "/bin/getent"};
+constexpr int k_getent_not_found = 2;  // getent's exit status for a key it cannot find
 
-struct address {
-  sockaddr_storage sa{};
-  socklen_t len = 0;
-};
+// resolving: getent runs (tcp, http with a name); running: sh runs (cmd);
+// killing: either was SIGKILLed at the timeout and is dying.
+enum class phase { resolving, connecting, sending, receiving, running, killing, done };
 
 }  // namespace
 
@@ -66,11 +69,12 @@ struct probe::state {
   std::size_t sent = 0;
   std::string response;
 
-  // cmd
-  process child;     // sh, while ours and unreaped
+  // cmd, and tcp/http while a name is resolved
+  process child;     // sh or getent, while ours and unreaped
   unique_fd output;  // the read end of its stdout/stderr pipe, non-blocking
   unique_fd watch;   // epoll over child's pidfd and output
-  std::string tail;  // its last k_output_keep bytes of output
+  // What it wrote: sh's last k_output_keep bytes, getent's first k_ahosts_keep.
+  std::string out;
   clock::time_point kill_due;
 
   void finish(bool ok, std::string why) {
@@ -84,34 +88,43 @@ struct probe::state {
 
   // --- tcp and http ---
 
+  // A numeric host is parsed here; a name is resolved by getent (its own
+  // process, so the loop is never blocked and no NSS module is loaded into
+  // this one); resolver_ended() goes on from its answer.
   void resolve() {
-    const std::string port = std::to_string(spec.port);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    // A numeric host never reaches a resolver; parse_check made sure an
-    // all-digit host is an address, so only names take the second lookup.
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    int rc = ::getaddrinfo(spec.host.c_str(), port.c_str(), &hints, &res);
-    if (rc == EAI_NONAME) {
-      hints.ai_flags = AI_NUMERICSERV;
-      rc = ::getaddrinfo(spec.host.c_str(), port.c_str(), &hints, &res);
+    if (is_numeric_host(spec.host)) {
+      auto a = parse_numeric_host(spec.host, spec.port);
+      if (!a)
+        return finish(false, "cannot resolve " + quoted(spec.host) + ": " + sys::errno_text(a.err().code.value()));
+      addrs.push_back(*a);
+      return connect_next();
     }
-    if (rc != 0) {
-      finish(false, "cannot resolve " + quoted(spec.host) + ": " +
-                        (rc == EAI_SYSTEM ? sys::errno_text(errno) : std::string(::gai_strerror(rc))));
-      return;
+    spawn_options so;
+    // "--": a host may begin with '-'.
+    so.argv = {"", "ahosts", "--", spec.host};
+    so.env = {"PATH=/usr/bin:/bin"};
+    auto started = start_child(std::move(so), {k_getent.begin(), k_getent.end()});
+    if (!started) {
+      const error& e = started.err();
+      const spawn_failure f = spawn_failure_of(e);
+      return finish(false,
+                    "cannot resolve " + quoted(spec.host) + ": " +
+                        (f.stage == spawn_stage::none ? e.message() : "cannot run getent: " + sys::errno_text(f.err)));
     }
-    for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
-      address a;
-      std::memcpy(&a.sa, ai->ai_addr, ai->ai_addrlen);
-      a.len = ai->ai_addrlen;
-      addrs.push_back(a);
-    }
-    ::freeaddrinfo(res);
-    if (addrs.empty()) finish(false, "cannot resolve " + quoted(spec.host) + ": no address");
+    ph = phase::resolving;
+  }
+
+  // getent is over: connect to what it found.
+  void resolver_ended(const std::optional<exit_status>& st) {
+    watch.reset();
+    output.reset();
+    const std::string cannot = "cannot resolve " + quoted(spec.host) + ": ";
+    if (!st) return finish(false, cannot + "getent exited (status unknown)");
+    if (!st->signaled && st->code == k_getent_not_found) return finish(false, cannot + "Name or service not known");
+    if (!st->success()) return finish(false, cannot + "getent " + st->describe() + last_line_of(out));
+    addrs = parse_ahosts(out, spec.port);
+    if (addrs.empty()) return finish(false, cannot + "no address");
+    connect_next();
   }
 
   // Starts connecting to the next address; fails the try when none is left.
@@ -193,18 +206,50 @@ struct probe::state {
     finish(code[0] == '2', "HTTP " + std::string(code));
   }
 
-  // --- cmd ---
+  // --- a child: cmd's sh, or getent resolving a name ---
 
-  void run_command(const probe_context& ctx) {
+  // Starts the child (sh, getent) as `so` says, in a session of its own (so
+  // that the timeout's kill finds all it started), stdout and stderr into
+  // `output`, watched by `watch`. `programs`: its argv[0], tried in turn
+  // while exec finds none there; empty: so.argv[0] as it is. spawn's own
+  // error when it cannot be started (spawn_failure_of tells which step).
+  result<void> start_child(spawn_options so, const std::vector<const char*>& programs = {}) {
+    out.clear();
     watch.reset(sys::epoll_create());
-    if (!watch) return finish(false, "cannot create an epoll instance: " + sys::errno_text(errno));
+    if (!watch) return system_error("cannot create an epoll instance");
     int fds[2];
-    if (sys::pipe(fds) != 0) return finish(false, "cannot create the output pipe: " + sys::errno_text(errno));
+    if (sys::pipe(fds) != 0) return system_error("cannot create the output pipe");
     output.reset(fds[0]);
     unique_fd wr(fds[1]);
-    // Only our end is non-blocking: the command's writes block as usual.
+    // Only our end is non-blocking: the child's writes block as usual.
     ::fcntl(output.get(), F_SETFL, O_NONBLOCK);
 
+    so.new_session = true;
+    so.stdout_fd = wr.get();
+    so.stderr_fd = wr.get();
+    result<process> p = error{};
+    for (std::size_t i = 0; i == 0 || i < programs.size(); ++i) {
+      if (i < programs.size()) so.argv[0] = programs[i];
+      p = spawn(so);
+      const spawn_failure f = p ? spawn_failure{} : spawn_failure_of(p.err());
+      if (p || f.stage != spawn_stage::exec || f.err != ENOENT) break;
+    }
+    wr.reset();  // the child's copies are the only writers left: EOF when they are gone
+    if (!p) return std::move(p).err();
+    child = std::move(*p);
+
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    if (::epoll_ctl(watch.get(), EPOLL_CTL_ADD, child.pidfd(), &ev) != 0 ||
+        ::epoll_ctl(watch.get(), EPOLL_CTL_ADD, output.get(), &ev) != 0) {
+      int err = errno;
+      end_child(k_cancel_wait);
+      return system_error("cannot watch " + so.argv[0], err);
+    }
+    return {};
+  }
+
+  void run_command(const probe_context& ctx) {
     spawn_options so;
     so.argv = {"/bin/sh", "-c", spec.command};
     so.env = ctx.env;
@@ -213,28 +258,15 @@ struct probe::state {
       so.change_identity = true;
       so.identity = *ctx.user;
     }
-    so.new_session = true;  // its own session: every process it starts can be found and killed
-    so.stdout_fd = wr.get();
-    so.stderr_fd = wr.get();
-    auto p = spawn(so);
-    wr.reset();  // the child's copies are the only writers left: EOF when they are gone
-    if (!p) return finish(false, p.err().message());
-    child = std::move(*p);
-
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    if (::epoll_ctl(watch.get(), EPOLL_CTL_ADD, child.pidfd(), &ev) != 0 ||
-        ::epoll_ctl(watch.get(), EPOLL_CTL_ADD, output.get(), &ev) != 0) {
-      int err = errno;
-      end_command(k_cancel_wait);
-      return finish(false, "cannot watch the command: " + sys::errno_text(err));
-    }
+    if (auto r = start_child(std::move(so)); !r) return finish(false, r.err().message());
     ph = phase::running;
   }
 
-  // Reads what the command wrote, keeping the end. A bounded number of reads
-  // per call, so a command that writes without pause cannot hold the loop.
+  // Reads what the child wrote, keeping the end of sh's output and the
+  // start of getent's. A bounded number of reads per call, so a child that
+  // writes without pause cannot hold the loop.
   void drain_output() {
+    const bool keep_start = spec.what != check_spec::kind::cmd;
     for (int i = 0; i < 64 && output; ++i) {
       char buf[4096];
       ssize_t n = sys::read(output.get(), buf, sizeof buf);
@@ -243,50 +275,69 @@ struct probe::state {
         output.reset();  // EOF (or a broken pipe): closing it takes it out of the epoll set
         return;
       }
-      tail.append(buf, static_cast<std::size_t>(n));
-      if (tail.size() > 2 * k_output_keep) tail.erase(0, tail.size() - k_output_keep);
+      const auto got = static_cast<std::size_t>(n);
+      if (keep_start) {
+        out.append(buf, std::min(got, k_ahosts_keep - std::min(out.size(), k_ahosts_keep)));
+      } else {
+        out.append(buf, got);
+        if (out.size() > 2 * k_output_keep) out.erase(0, out.size() - k_output_keep);
+      }
     }
   }
 
-  // sh has exited (or was killed at the timeout and has now died): kill what
-  // is left of its session, reap it, give the verdict.
-  void command_exited(bool timed_out) {
+  // Once the child has exited (or was killed at the timeout and has now
+  // died): kills what is left of its session, reaps it, and gives its exit
+  // to the verdict of its kind. Nothing while it runs (a wake-up for output).
+  void child_maybe_exited(bool timed_out) {
     auto exited = peek_exit(child);
-    if (exited && !*exited) return;  // still running: a wake-up for output only
-    std::string timed_out_why = "timed out after " + duration_text(timeout);
+    if (exited && !*exited) return;
+    std::optional<exit_status> status;
     if (!exited) {
       // Reaped by someone else: its pid may be anyone's now, so its session
       // cannot be told apart from a stranger's. Leave it.
       child = process();
       drain_output();
-      return finish(false, (timed_out ? timed_out_why : "exited (status unknown)") + last_line_of(tail));
+    } else {
+      kill_session_members(child.pid());
+      drain_output();
+      auto st = child.try_reap();
+      child = process();
+      if (st && *st) status = **st;
     }
-    kill_session_members(child.pid());
-    drain_output();
-    auto st = child.try_reap();
-    child = process();
-    if (timed_out) return finish(false, timed_out_why + last_line_of(tail));
-    if (!st || !*st) return finish(false, "exited (status unknown)" + last_line_of(tail));
-    const exit_status& es = **st;
-    finish(es.success(), es.describe() + (es.success() ? std::string() : last_line_of(tail)));
+    if (timed_out) return finish(false, timed_out_why());
+    if (spec.what == check_spec::kind::cmd) return command_ended(status);
+    resolver_ended(status);
   }
 
-  // SIGKILLs sh, then the rest of its session. sh first, so that it has no
-  // time to report ("Killed") the death of a child it waits for. Its
-  // children move to us as it dies: a sweep that misses one on its way is
-  // followed by another once sh has exited (command_exited).
-  void kill_command() {
+  void command_ended(const std::optional<exit_status>& st) {
+    if (!st) return finish(false, "exited (status unknown)" + last_line_of(out));
+    finish(st->success(), st->describe() + (st->success() ? std::string() : last_line_of(out)));
+  }
+
+  // "timed out after 5s" with the name getent was resolving, or sh's last
+  // line of output when asked for.
+  std::string timed_out_why(bool last_line = true) const {
+    const std::string why = "timed out after " + duration_text(timeout);
+    if (spec.what != check_spec::kind::cmd) return why + " resolving " + quoted(spec.host);
+    return last_line ? why + last_line_of(out) : why;
+  }
+
+  // SIGKILLs the child, then the rest of its session. The child first, so
+  // that sh has no time to report ("Killed") the death of a child it waits
+  // for. Its children move to us as it dies: a sweep that misses one on its
+  // way is followed by another once it has exited (child_maybe_exited).
+  void kill_child() {
     if (!child.valid()) return;
     if (auto e = peek_exit(child); !e) return;  // not ours any more
     (void)child.signal(SIGKILL);
     kill_session_members(child.pid());
   }
 
-  // Kills the command and reaps it if it dies within `wait`; otherwise it is
+  // Kills the child and reaps it if it dies within `wait`; otherwise it is
   // left to the caller's reaper.
-  void end_command(milliseconds wait) {
+  void end_child(milliseconds wait) {
     if (!child.valid()) return;
-    kill_command();
+    kill_child();
     if (auto e = peek_exit(child); e) {
       (void)child.wait_exit(wait);
       kill_session_members(child.pid());
@@ -314,13 +365,14 @@ struct probe::state {
         break;
       case phase::sending: send_some(); break;
       case phase::receiving: receive_some(); break;
+      case phase::resolving:
       case phase::running:
         drain_output();
-        command_exited(false);
+        child_maybe_exited(false);
         break;
       case phase::killing:
         drain_output();
-        command_exited(true);
+        child_maybe_exited(true);
         break;
       case phase::done: break;
     }
@@ -330,15 +382,16 @@ struct probe::state {
       case phase::sending:
       case phase::receiving:
         return finish(false, "timed out after " + duration_text(timeout) + " waiting for the HTTP response");
+      case phase::resolving:
       case phase::running:
-        kill_command();
+        kill_child();
         ph = phase::killing;
         kill_due = clock::now() + k_kill_grace;
         return;
       case phase::killing:
         // It did not die: give the verdict; the caller's reaper gets it.
         child = process();
-        return finish(false, "timed out after " + duration_text(timeout) + " (and did not die when killed)");
+        return finish(false, timed_out_why(false) + " (and did not die when killed)");
       case phase::done: return;
     }
   }
@@ -379,7 +432,6 @@ result<probe> probe::start(const check_spec& spec, const probe_context& ctx, mil
                      "\r\nUser-Agent: daemonkit\r\nAccept: */*\r\nConnection: close\r\n\r\n";
       }
       s->resolve();
-      if (!s->verdict) s->connect_next();
       break;
     }
     case check_spec::kind::cmd: s->run_command(ctx); break;
@@ -393,6 +445,7 @@ int probe::fd() const noexcept {
     case phase::connecting:
     case phase::sending:
     case phase::receiving: return s_->sock.get();
+    case phase::resolving:
     case phase::running:
     case phase::killing: return s_->watch.get();
     case phase::done: break;
@@ -406,6 +459,7 @@ short probe::events() const noexcept {
     case phase::connecting:
     case phase::sending: return POLLOUT;
     case phase::receiving:
+    case phase::resolving:
     case phase::running:
     case phase::killing: return POLLIN;
     case phase::done: break;
@@ -430,7 +484,7 @@ std::optional<probe_result> probe::advance() {
 void probe::cancel() noexcept {
   if (!s_) return;
   try {
-    s_->end_command(k_cancel_wait);
+    s_->end_child(k_cancel_wait);
   } catch (...) {
     // Out of memory while walking /proc: sh is still SIGKILLed below.
     if (s_->child.valid()) (void)s_->child.signal(SIGKILL);

@@ -6,11 +6,19 @@
 // events() alongside its other fds, takes deadline() into its single
 // deadline, and calls advance() when the fd is ready or the deadline has
 // passed (calling it at other times is harmless). No threads, no sleeps, no
-// blocking call except getaddrinfo() for a host given as a name (numeric
-// hosts never reach a resolver). Single-threaded use only.
+// blocking call, and no resolver in this process (no libc name lookup, no
+// NSS: a static program must not load NSS modules). Single-threaded use only.
 //
 //   tcp   a non-blocking connect to each address of HOST in turn; ok once one
-//         connects.
+//         connects. A numeric HOST (127.0.0.1, ::1, fe80::1%eth0) is parsed
+//         here. A name is resolved first by `getent ahosts -- NAME` (the
+//         system's NSS configuration: /etc/hosts, DNS, mDNS...), a child
+//         spawned like cmd's sh but as the caller, with a fixed environment
+//         (PATH=/usr/bin:/bin) and stdin from /dev/null; its STREAM
+//         addresses are tried in its order. Exit status 2 (not found) is
+//         "cannot resolve 'NAME': Name or service not known". The timeout
+//         covers resolving and connecting: a getent still running at it is
+//         killed as a cmd check is.
 //   http  the same, then "GET PATH HTTP/1.1" with Host: and Connection: close;
 //         only the status line is read. ok for 2xx.
 //   cmd   /bin/sh -c COMMAND, spawned (spawn.hpp) in a session of its own, as
@@ -26,9 +34,9 @@
 //         (setsid) is not found. The killed ones' zombies that were
 //         reparented to the caller are the caller's to reap.
 //
-// Every fd is close-on-exec and owned here. For cmd, fd() is an epoll fd
-// watching the child's pidfd and the output pipe (so a command that writes a
-// lot never blocks on a full pipe); the loop only polls it.
+// Every fd is close-on-exec and owned here. While a child (sh, getent) runs,
+// fd() is an epoll fd watching its pidfd and its output pipe (so a command
+// that writes a lot never blocks on a full pipe); the loop only polls it.
 #pragma once
 
 #include <chrono>
@@ -68,10 +76,11 @@ class probe {
  public:
   // Starts one try; its verdict is due by `timeout` from now. Errors only
   // for a spec parse_check would not produce or a timeout <= 0
-  // (errc::invalid_argument). Everything that can go wrong at run time (a
-  // name that does not resolve, no fds left, a command that cannot be
-  // spawned) is a failed try instead: its verdict is ready at once, with
-  // fd() -1 and a deadline() that has passed, so the caller needs one path.
+  // (errc::invalid_argument). Everything that can go wrong at run time (no
+  // fds left, a command or getent that cannot be spawned, a name that does
+  // not resolve) is a failed try instead; when it is known in start(), its
+  // verdict is ready at once, with fd() -1 and a deadline() that has passed,
+  // so the caller needs one path.
   static result<probe> start(const check_spec& spec, const probe_context& ctx, std::chrono::milliseconds timeout);
 
   probe(probe&&) noexcept;
@@ -87,7 +96,7 @@ class probe {
   int fd() const noexcept;
   short events() const noexcept;
   // When advance() is due if fd() stays quiet: the try's timeout (for a cmd
-  // killed at its timeout, then the end of a short grace for it to die); a
+  // or a getent killed at it, then the end of a short grace to die); a
   // passed time when a verdict is waiting; nullopt once the verdict was
   // returned (or after cancel()).
   std::optional<std::chrono::steady_clock::time_point> deadline() const noexcept;
@@ -95,21 +104,24 @@ class probe {
   // Makes what progress it can without blocking; returns the verdict once
   // there is one (and the same verdict on every later call). A verdict is
   // never given before the work behind it is over: a timed-out cmd's
-  // session is killed and sh reaped first (within a 1 s grace; a process
-  // that does not die in it is left to the caller's reaper, see child_pid).
+  // session (or getent) is killed and reaped first (within a 1 s grace; a
+  // process that does not die in it is left to the caller's reaper, see
+  // child_pid).
   std::optional<probe_result> advance();
 
-  // Ends the try now: closes its sockets; for cmd, SIGKILLs its session and
-  // reaps sh if it dies within 100 ms (otherwise leaves it to the caller's
-  // reaper). A verdict not given yet becomes {false, "cancelled"}. Never
+  // Ends the try now: closes its sockets; SIGKILLs a running child's session
+  // (sh, getent) and reaps the child if it dies within 100 ms (otherwise
+  // leaves it to the caller's reaper). A verdict not given yet becomes {false, "cancelled"}. Never
   // throws; idempotent.
   void cancel() noexcept;
 
-  // The pid of the cmd try's sh while this probe owns it unreaped, else 0.
-  // The caller's catch-all reaper (waitpid(-1) in a child subreaper) must
-  // leave this pid alone: the probe reaps it through its pidfd. If someone
-  // else reaps it anyway, the try fails with "exited (status unknown)" and
-  // its leftover processes cannot be told apart safely, so they are not killed.
+  // The pid of the try's child (a cmd's sh, or getent resolving a name) while
+  // this probe owns it unreaped, else 0. The caller's catch-all reaper
+  // (waitpid(-1) in a child subreaper) must leave this pid alone: the probe
+  // reaps it through its pidfd. If someone else reaps it anyway, the try fails
+  // ("exited (status unknown)"; "cannot resolve 'NAME': getent exited (status
+  // unknown)") and its leftover processes cannot be told apart safely, so
+  // they are not killed.
   pid_t child_pid() const noexcept;
 
   // True once the verdict exists (given or waiting to be).

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "supervisor/probe_support.hpp"
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -63,6 +68,78 @@ std::string last_line_of(std::string_view out) {
   std::string shown = escape_for_terminal(out.substr(0, utf8_prefix_length(out, k_why_line_max)));
   if (out.size() > k_why_line_max) shown += "...";
   return ": " + shown;
+}
+
+bool is_numeric_host(const std::string& host) {
+  in_addr a{};
+  // parse_check lets a ':' in only for an IPv6 address, and an all-digit
+  // host only as a valid IPv4 one.
+  return host.find(':') != std::string::npos || ::inet_pton(AF_INET, host.c_str(), &a) == 1;
+}
+
+result<address> parse_numeric_host(const std::string& host, std::uint16_t port) {
+  address out;
+  if (host.find(':') == std::string::npos) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    if (::inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1) return system_error("invalid IPv4 address", EINVAL);
+    std::memcpy(&out.sa, &sin, sizeof sin);
+    out.len = sizeof sin;
+    return out;
+  }
+  const std::size_t percent = host.find('%');
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  if (::inet_pton(AF_INET6, host.substr(0, percent).c_str(), &sin6.sin6_addr) != 1) {
+    return system_error("invalid IPv6 address", EINVAL);
+  }
+  if (percent != std::string::npos) {
+    // As libc reads a zone: an interface name, else a number.
+    const std::string zone = host.substr(percent + 1);
+    unsigned index = ::if_nametoindex(zone.c_str());
+    if (index == 0) {
+      const int err = errno;
+      char* end = nullptr;
+      errno = 0;
+      unsigned long n = zone.empty() || zone[0] < '0' || zone[0] > '9' ? 0 : std::strtoul(zone.c_str(), &end, 10);
+      if (zone.empty() || end == nullptr || *end != '\0' || errno != 0 || n > UINT32_MAX) {
+        return system_error("no network interface " + quoted(zone), err == 0 ? ENODEV : err);
+      }
+      index = static_cast<unsigned>(n);
+    }
+    sin6.sin6_scope_id = index;
+  }
+  std::memcpy(&out.sa, &sin6, sizeof sin6);
+  out.len = sizeof sin6;
+  return out;
+}
+
+std::vector<address> parse_ahosts(std::string_view out, std::uint16_t port) {
+  constexpr std::string_view blank = " \t";
+  std::vector<address> found;
+  for (std::size_t nl; (nl = out.find('\n')) != std::string_view::npos; out.remove_prefix(nl + 1)) {
+    std::string_view line = out.substr(0, nl);
+    std::size_t a = line.find_first_not_of(blank);
+    if (a == std::string_view::npos) continue;
+    line.remove_prefix(a);
+    const std::string addr(line.substr(0, line.find_first_of(blank)));
+    line.remove_prefix(addr.size());
+    a = line.find_first_not_of(blank);
+    if (a == std::string_view::npos) continue;
+    line.remove_prefix(a);
+    if (line.substr(0, line.find_first_of(blank)) != "STREAM") continue;
+    // getent prints inet_ntop's text: a bare address, never a name or a zone.
+    if (addr.find('%') != std::string::npos || !is_numeric_host(addr)) continue;
+    auto parsed = parse_numeric_host(addr, port);
+    if (!parsed) continue;
+    const bool seen = std::any_of(found.begin(), found.end(), [&](const address& f) {
+      return f.len == parsed->len && std::memcmp(&f.sa, &parsed->sa, f.len) == 0;
+    });
+    if (!seen) found.push_back(*parsed);
+  }
+  return found;
 }
 
 // An unreaped child's exit, without reaping it. nullopt while it runs; an

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-// What a probe (probe.hpp) needs around its sockets and its command: words
-// for its verdicts, socket and child checks that do not block, and killing a
-// cmd check's session. Private to probe.cpp.
+// What a probe (probe.hpp) needs around its sockets and its children: words
+// for its verdicts, addresses from a host's text and from `getent ahosts`,
+// socket and child checks that do not block, and killing a child's session.
+// Private to probe.cpp.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -17,6 +20,24 @@
 namespace daemonkit::supervisor::probe_support {
 
 using std::chrono::milliseconds;
+
+// A socket address to connect to: sockaddr_in or sockaddr_in6.
+struct address {
+  sockaddr_storage sa{};
+  socklen_t len = 0;
+};
+
+// True for a host parse_check stores as an address ("127.0.0.1", "::1",
+// "fe80::1%eth0"), false for a name.
+bool is_numeric_host(const std::string& host);
+// The address of a numeric host with port, parsed in-process (inet_pton; an
+// IPv6 zone by interface name, if_nametoindex, or by number). Errors: a zone
+// that names no interface (ENODEV), a host that is not numeric (EINVAL).
+result<address> parse_numeric_host(const std::string& host, std::uint16_t port);
+// The addresses of `getent ahosts NAME` output ("ADDRESS STREAM|DGRAM|RAW
+// [CANONICAL NAME]" lines), with port: each distinct one of a STREAM line,
+// in getent's order. An unterminated last line (cut output) is ignored.
+std::vector<address> parse_ahosts(std::string_view out, std::uint16_t port);
 
 // "Connection refused" -> "connection refused", for the middle of a sentence.
 std::string errno_why(int err);
