@@ -13,6 +13,7 @@
 #include <string>
 
 #include "daemonkit/check.hpp"
+#include "supervisor/probe_support.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -182,6 +183,150 @@ TEST_F(probe_test, tcp_localhost_is_resolved_and_each_address_tried) {
   auto o = run_check("tcp:localhost:" + std::to_string(l->port));
   ASSERT_TRUE(o.verdict);
   EXPECT_TRUE(o.verdict->ok) << o.verdict->why;
+  EXPECT_EQ(o.verdict->why, "connected");
+}
+
+TEST_F(probe_test, a_name_is_resolved_by_a_getent_child_polled_like_the_rest) {
+  auto l = listen_on("127.0.0.1");
+  ASSERT_TRUE(l);
+  const auto before = steady::now();
+  auto p = probe::start(check("tcp:localhost:" + std::to_string(l->port)), {}, 5s);
+  ASSERT_TRUE(p) << p.err().message();
+  // Resolving: getent is our child (the catch-all reaper must leave it), the
+  // loop polls an fd for input, and the deadline is the try's timeout.
+  const pid_t getent = p->child_pid();
+  EXPECT_GT(getent, 1);
+  EXPECT_NE(getent, ::getpid());
+  EXPECT_FALSE(p->done());
+  EXPECT_GE(p->fd(), 0);
+  EXPECT_EQ(p->events(), POLLIN);
+  ASSERT_TRUE(p->deadline());
+  EXPECT_GE(*p->deadline(), before + 5s);
+  EXPECT_LE(*p->deadline(), steady::now() + 5s);
+  // Its own session, as a cmd's sh, so that the timeout's kill finds all of it.
+  // (Unreaped, so readable even if it has exited.)
+  auto st = read_stat(getent);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->session, getent);
+
+  auto o = drive(*p);
+  ASSERT_TRUE(o.verdict);
+  EXPECT_TRUE(o.verdict->ok) << o.verdict->why;
+  EXPECT_EQ(o.verdict->why, "connected");
+  EXPECT_EQ(p->child_pid(), 0);
+  // Reaped by the probe: no child of ours is left with that pid.
+  int status = 0;
+  EXPECT_EQ(::waitpid(getent, &status, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST_F(probe_test, a_name_that_does_not_exist_cannot_be_resolved) {
+  // .invalid never exists (RFC 6761); with no network, no resolver waits
+  // long for that answer either.
+  for (const std::string& text :
+       {std::string("tcp:no-such-host.invalid:80"), std::string("http://no-such-host.invalid/")}) {
+    auto o = run_check(text, 5s);
+    ASSERT_TRUE(o.verdict) << text;
+    EXPECT_FALSE(o.verdict->ok);
+    EXPECT_EQ(o.verdict->why, "cannot resolve 'no-such-host.invalid': Name or service not known");
+    EXPECT_LT(o.took, 5s);
+  }
+}
+
+TEST_F(probe_test, a_name_beginning_with_a_dash_is_a_name_not_an_option) {
+  auto o = run_check("tcp:-s.invalid:80", 5s);
+  ASSERT_TRUE(o.verdict);
+  EXPECT_EQ(o.verdict->why, "cannot resolve '-s.invalid': Name or service not known");
+}
+
+TEST_F(probe_test, numeric_hosts_need_no_resolver) {
+  auto l = listen_on("127.0.0.1");
+  ASSERT_TRUE(l);
+  auto p = probe::start(check("tcp:127.0.0.1:" + std::to_string(l->port)), {}, 5s);
+  ASSERT_TRUE(p) << p.err().message();
+  EXPECT_EQ(p->child_pid(), 0);
+  EXPECT_EQ(p->events(), POLLOUT);  // connecting already
+  auto o = drive(*p);
+  ASSERT_TRUE(o.verdict);
+  EXPECT_TRUE(o.verdict->ok) << o.verdict->why;
+
+  auto l6 = listen_on("::1");
+  if (!l6) GTEST_SKIP() << "no IPv6 loopback here";
+  // A zone, by interface name or number, means nothing for ::1 but is kept.
+  for (const char* host : {"[::1]", "[::1%lo]", "[::1%1]"}) {
+    auto p6 = probe::start(check(std::string("tcp:") + host + ":" + std::to_string(l6->port)), {}, 5s);
+    ASSERT_TRUE(p6) << host << ": " << p6.err().message();
+    EXPECT_EQ(p6->child_pid(), 0) << host;
+    auto o6 = drive(*p6);
+    ASSERT_TRUE(o6.verdict) << host;
+    EXPECT_TRUE(o6.verdict->ok) << host << ": " << o6.verdict->why;
+  }
+}
+
+TEST_F(probe_test, an_ipv6_zone_that_names_no_interface_fails_at_once) {
+  auto p = probe::start(check("tcp:[fe80::1%nosuchif0]:80"), {}, 5s);
+  ASSERT_TRUE(p) << p.err().message();
+  EXPECT_EQ(p->child_pid(), 0);
+  auto v = p->advance();
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->why, "cannot resolve 'fe80::1%nosuchif0': No such device");
+}
+
+TEST_F(probe_test, cancel_kills_and_reaps_a_resolving_getent) {
+  auto p = probe::start(check("tcp:localhost:80"), {}, 60s);
+  ASSERT_TRUE(p) << p.err().message();
+  const pid_t getent = p->child_pid();
+  ASSERT_GT(getent, 1);
+  fd_guard pidfd(open_pidfd(getent));
+  ASSERT_TRUE(pidfd.valid());
+  p->cancel();
+  EXPECT_EQ(p->child_pid(), 0);
+  EXPECT_EQ(p->fd(), -1);
+  auto v = p->advance();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->why, "cancelled");
+  EXPECT_TRUE(has_exited(pidfd.get()));
+  siginfo_t info{};
+  EXPECT_NE(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED | WNOHANG), 0);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST_F(probe_test, getent_output_gives_each_stream_address_once_in_order) {
+  namespace ps = daemonkit::supervisor::probe_support;
+  const std::string out =
+      "::1             STREAM localhost\n"
+      "::1             DGRAM  \n"
+      "::1             RAW    \n"
+      "127.0.0.1       STREAM \n"
+      "127.0.0.1       DGRAM  \n"
+      "getent: something odd\n"
+      "\n"
+      "10.0.0.7 STREAM db.example\n"
+      "::1\tSTREAM\n"
+      "not-an-address  STREAM \n"
+      "10.0.0.8 RAW\n"
+      "10.0.0.9 STREAM";  // cut short: might be 10.0.0.99
+  auto addrs = ps::parse_ahosts(out, 8080);
+  std::vector<std::string> text;
+  for (const auto& a : addrs) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (a.sa.ss_family == AF_INET6) {
+      const auto* sa = reinterpret_cast<const sockaddr_in6*>(&a.sa);
+      EXPECT_EQ(a.len, sizeof *sa);
+      EXPECT_EQ(ntohs(sa->sin6_port), 8080);
+      ::inet_ntop(AF_INET6, &sa->sin6_addr, buf, sizeof buf);
+    } else {
+      const auto* sa = reinterpret_cast<const sockaddr_in*>(&a.sa);
+      EXPECT_EQ(a.sa.ss_family, AF_INET);
+      EXPECT_EQ(a.len, sizeof *sa);
+      EXPECT_EQ(ntohs(sa->sin_port), 8080);
+      ::inet_ntop(AF_INET, &sa->sin_addr, buf, sizeof buf);
+    }
+    text.emplace_back(buf);
+  }
+  EXPECT_EQ(text, (std::vector<std::string>{"::1", "127.0.0.1", "10.0.0.7"}));
+  EXPECT_TRUE(ps::parse_ahosts("", 80).empty());
 }
 
 TEST_F(probe_test, tcp_to_a_closed_port_is_refused_at_once) {
