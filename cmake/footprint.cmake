@@ -18,11 +18,18 @@ function(daemonkit_small_library target)
   endif()
 endfunction()
 
+# daemonkit_small_program(TARGET [STATIC]): STATIC links the whole program
+# static (a static PIE, so it keeps address-space randomisation); g++ 12
+# silently links dynamically when -static-pie meets -static-libgcc, so the
+# two are exclusive here.
 function(daemonkit_small_program target)
+  if(ARGV1 STREQUAL "STATIC")
+    target_link_options(${target} PRIVATE -static-pie)
+  endif()
   if(DAEMONKIT_SMALL)
     target_compile_options(${target} PRIVATE -ffunction-sections -fdata-sections $<$<CONFIG:Release>:-Os>)
     target_link_options(${target} PRIVATE -Wl,--gc-sections -Wl,--as-needed)
-    if(NOT DAEMONKIT_SANITIZE AND NOT DAEMONKIT_FUZZ)
+    if(NOT ARGV1 STREQUAL "STATIC" AND NOT DAEMONKIT_SANITIZE AND NOT DAEMONKIT_FUZZ)
       target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
     endif()
   endif()

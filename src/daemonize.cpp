@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <utility>
 
+#include "daemonize_handshake.hpp"
 #include "daemonkit/credentials.hpp"
 #include "daemonkit/detail/trusted_path.hpp"
 #include "daemonkit/notify.hpp"
@@ -27,6 +28,11 @@ extern char** environ;  // NOLINT
 
 namespace daemonkit {
 
+using handshake::record;
+using handshake::record_text;
+using handshake::send_record;
+using handshake::send_record_from_daemon;
+
 namespace {
 
 // The daemon's environment, for the rest of its life. Held by file-scope
@@ -35,17 +41,6 @@ namespace {
 // from being reported as a leak.
 std::vector<std::string>* g_daemon_env = nullptr;
 std::vector<char*>* g_daemon_envp = nullptr;
-
-// One handshake record; each write is < PIPE_BUF and therefore atomic.
-struct record {
-  enum kind : std::uint32_t { pid = 1, ready = 2, stage_failed = 3, text_failed = 4 };
-  std::uint32_t what = 0;
-  std::int32_t value = 0;   // pid, or errno / errc value
-  std::uint32_t stage = 0;  // stage_failed: which step; text_failed: 1 if value is an errc
-  char text[3800] = {};     // room for a failure message with the last lines of output
-};
-static_assert(sizeof(record) < PIPE_BUF);
-static_assert(std::is_standard_layout_v<record> && std::is_trivially_destructible_v<record>);
 
 enum stage : std::uint32_t { st_setsid = 1, st_fork, st_stdio, st_chroot, st_chdir, st_drop };
 
@@ -60,31 +55,6 @@ struct plan {
   std::string pidfile;
   std::string chroot, chdir;
 };
-
-void send_record(int fd, const record& r) noexcept { sys::write_all(fd, &r, sizeof r); }
-
-// Writes a record from the daemon. If the original process is gone the write
-// raises SIGPIPE, whose disposition the daemon has just reset to the default,
-// killing it; block SIGPIPE around the write and discard the one it raised, so
-// the write simply fails with EPIPE.
-bool send_record_from_daemon(int fd, const record& r, int& err) noexcept {
-  sigset_t pipe_only, old, pending;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  sigemptyset(&pending);
-  ::sigpending(&pending);
-  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-  const bool ok = sys::write_all(fd, &r, sizeof r) >= 0;
-  err = ok ? 0 : errno;
-  if (!ok && err == EPIPE && !was_pending && sigismember(&old, SIGPIPE) == 0) {
-    // SIGPIPE from write() is directed at this thread: take it off the queue.
-    struct timespec zero {};
-    while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {}
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return ok;
-}
 
 [[noreturn]] void child_fail(int fd, std::uint32_t st, int err) noexcept {
   record r;
@@ -227,54 +197,7 @@ result<void> prepare(const daemonize_options& o, plan& p) {
   return {};
 }
 
-std::string record_text(const record& r) { return std::string(r.text, strnlen(r.text, sizeof r.text)); }
-
 }  // namespace
-
-daemonized::daemonized(daemonized&& o) noexcept
-    : role_(o.role_),
-      pipe_(std::move(o.pipe_)),
-      proc_(std::move(o.proc_)),
-      pidfile_(std::move(o.pidfile_)),
-      pidfile_path_(std::move(o.pidfile_path_)),
-      timeout_(o.timeout_),
-      subreaper_was_set_(o.subreaper_was_set_),
-      restore_subreaper_(std::exchange(o.restore_subreaper_, false)),
-      restore_sigchld_(std::exchange(o.restore_sigchld_, false)),
-      saved_sigchld_(o.saved_sigchld_) {}
-
-daemonized& daemonized::operator=(daemonized&& o) noexcept {
-  if (this != &o) {
-    restore_parent_state();
-    role_ = o.role_;
-    pipe_ = std::move(o.pipe_);
-    proc_ = std::move(o.proc_);
-    pidfile_ = std::move(o.pidfile_);
-    pidfile_path_ = std::move(o.pidfile_path_);
-    timeout_ = o.timeout_;
-    subreaper_was_set_ = o.subreaper_was_set_;
-    restore_subreaper_ = std::exchange(o.restore_subreaper_, false);
-    restore_sigchld_ = std::exchange(o.restore_sigchld_, false);
-    saved_sigchld_ = o.saved_sigchld_;
-  }
-  return *this;
-}
-
-daemonized::~daemonized() { restore_parent_state(); }
-
-daemonized daemonized::resume(unique_fd ready_pipe) {
-  daemonized d;
-  d.role_ = role::daemon;
-  d.pipe_ = std::move(ready_pipe);
-  return d;
-}
-
-void daemonized::restore_parent_state() noexcept {
-  if (restore_subreaper_) ::prctl(PR_SET_CHILD_SUBREAPER, subreaper_was_set_ ? 1 : 0);
-  restore_subreaper_ = false;
-  if (restore_sigchld_) ::sigaction(SIGCHLD, &saved_sigchld_, nullptr);
-  restore_sigchld_ = false;
-}
 
 result<daemonized> daemonize(const daemonize_options& o) {
   plan p;
@@ -405,96 +328,6 @@ result<daemonized> daemonize(const daemonize_options& o) {
   d.proc_ = std::move(*proc);
   d.pipe_ = std::move(rd);
   return d;
-}
-
-result<pid_t> daemonized::wait_ready(std::optional<std::chrono::milliseconds> timeout) {
-  struct restore {
-    daemonized& d;
-    ~restore() { d.restore_parent_state(); }
-  } guard{*this};
-
-  const pid_t pid = proc_.pid();
-  auto deadline = sys::deadline::after(timeout.value_or(timeout_));
-  std::optional<record> failure;
-  bool pipe_open = pipe_.valid();
-  auto failure_error = [&](const record& f) -> error {
-    bool ours = f.stage == 1;
-    errc code =
-        ours && f.value == static_cast<int>(errc::already_running) ? errc::already_running : errc::daemon_failed;
-    return make_error(code, record_text(f));
-  };
-
-  for (;;) {
-    struct pollfd pfd[2] = {{pipe_open ? pipe_.get() : -1, POLLIN, 0}, {proc_.pidfd(), POLLIN, 0}};
-    int n = sys::poll(pfd, 2, deadline);
-    if (n < 0) return system_error("cannot wait for the daemon");
-    if (n == 0) {
-      // A daemon that reported failure but has not exited yet: its message
-      // is the answer, not the deadline.
-      if (failure) return failure_error(*failure);
-      return make_error(errc::timed_out, "daemon (pid " + std::to_string(pid) + ") did not report ready within " +
-                                             std::to_string(timeout.value_or(timeout_).count()) + "ms");
-    }
-    if (pipe_open && (pfd[0].revents & (POLLIN | POLLHUP)) != 0) {
-      record r;
-      ssize_t got = sys::read_full(pipe_.get(), &r, sizeof r);
-      if (got == static_cast<ssize_t>(sizeof r)) {
-        if (r.what == record::ready) {
-          pipe_.reset();
-          return r.value > 0 ? static_cast<pid_t>(r.value) : pid;
-        }
-        failure = r;
-        continue;
-      }
-      // EOF: the daemon closed its end without reporting; wait for its exit
-      // to learn why (or for the deadline).
-      pipe_open = false;
-      pipe_.reset();
-    }
-    if ((pfd[1].revents & POLLIN) != 0) {
-      auto st = proc_.reap();
-      // A daemon killed before it could release its pidfile leaves it
-      // behind, unlocked; it is ours to clean up (only if it still names it).
-      if (!pidfile_path_.empty()) remove_stale_pidfile(pidfile_path_, pid);
-      if (failure) return failure_error(*failure);
-      if (!st) return std::move(st).err();
-      return make_error(errc::daemon_failed, "daemon " + st->describe() + " before it was ready");
-    }
-  }
-}
-
-result<void> daemonized::ready(pid_t reported_pid) {
-  if (!pipe_) return {};
-  record r;
-  r.what = record::ready;
-  r.value = reported_pid > 0 ? reported_pid : ::getpid();
-  int err = 0;
-  bool ok = send_record_from_daemon(pipe_.get(), r, err);
-  pipe_.reset();
-  // Under systemd (Type=notify with NotifyAccess=all) MAINPID names us, the
-  // grandchild of the process systemd started.
-  auto n = notify_ready(::getpid());
-  if (!ok && err != EPIPE) return system_error("cannot report readiness", err);
-  return n;
-}
-
-void daemonized::fail(const error& e) {
-  fail(e.message(), e.code.category() == daemonkit_category() ? e.code.value() : 0);
-}
-
-void daemonized::fail(std::string_view message) { fail(message, 0); }
-
-void daemonized::fail(std::string_view message, int our_code) {
-  if (!pipe_) return;
-  record r;
-  r.what = record::text_failed;
-  r.stage = our_code != 0 ? 1 : 0;
-  r.value = our_code;
-  size_t len = std::min(message.size(), sizeof r.text - 1);
-  std::memcpy(r.text, message.data(), len);
-  int ignored = 0;
-  send_record_from_daemon(pipe_.get(), r, ignored);
-  pipe_.reset();
 }
 
 }  // namespace daemonkit

@@ -80,8 +80,6 @@ error prefixed(const std::string& what, error e) {
 log_file::log_file(log_options opts) : opts_(std::move(opts)) {
   header_len_ = (opts_.timestamps ? stamp_len : 0) + opts_.prefix.size();
   limit_ = opts_.max_size;
-  // Big enough for a full batch followed by a longest line: never regrows.
-  buf_.reserve(batch_size + header_len_ + max_line + 1);
   std::memcpy(stamp_date_, "0000-00-00T00:00:00", sizeof stamp_date_);
   std::memcpy(stamp_zone_, "+00:00", sizeof stamp_zone_);
 }
@@ -277,6 +275,10 @@ result<void> log_file::rotate() {
 }
 
 void log_file::start_record(std::time_t sec, int ms) {
+  // Big enough for a full batch followed by a longest line: never regrows.
+  // Reserved at the first line, not at open: a service that never writes
+  // keeps no buffer (its monitor idles with one page less).
+  if (const std::size_t full = batch_size + header_len_ + max_line + 1; buf_.capacity() < full) buf_.reserve(full);
   rec_start_ = buf_.size();
   append_header(buf_, sec, ms);
   in_record_ = true;

@@ -2,6 +2,7 @@
 #include "daemonkit/detail/trusted_path.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <fcntl.h>
@@ -21,24 +22,36 @@ namespace {
 // As many symlinks as the kernel follows in one lookup (MAXSYMLINKS).
 constexpr int max_links = 40;
 
-std::string user_label(uid_t uid) {
-  std::string s = "uid " + std::to_string(uid);
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  char buf[1024];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr)
-    s += std::string(" (") + pw.pw_name + ")";
+// Names in messages come from /etc/passwd and /etc/group, read as files:
+// the monitor program is linked static and makes no NSS lookup (a static
+// program cannot load NSS modules safely). A user known only to LDAP, sssd
+// or systemd is shown by number.
+template <typename Entry, typename Id>
+std::string label(const char* file, const char* kind, Id id,
+                  int (*next)(std::FILE*, Entry*, char*, std::size_t, Entry**), Id Entry::*id_of,
+                  char* Entry::*name_of) {
+  std::string s = std::string(kind) + " " + std::to_string(id);
+  std::FILE* f = std::fopen(file, "re");
+  if (f == nullptr) return s;
+  Entry e{};
+  Entry* found = nullptr;
+  char buf[4096];
+  while (next(f, &e, buf, sizeof buf, &found) == 0 && found != nullptr) {
+    if (e.*id_of == id) {
+      s += std::string(" (") + e.*name_of + ")";
+      break;
+    }
+  }
+  std::fclose(f);
   return s;
 }
 
+std::string user_label(uid_t uid) {
+  return label<passwd, uid_t>("/etc/passwd", "uid", uid, ::fgetpwent_r, &passwd::pw_uid, &passwd::pw_name);
+}
+
 std::string group_label(gid_t gid) {
-  std::string s = "group " + std::to_string(gid);
-  struct group gr {};
-  struct group* found = nullptr;
-  char buf[4096];
-  if (::getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found != nullptr)
-    s += std::string(" (") + gr.gr_name + ")";
-  return s;
+  return label<group, gid_t>("/etc/group", "group", gid, ::fgetgrent_r, &group::gr_gid, &group::gr_name);
 }
 
 void split_into(std::deque<std::string>& out, const std::string& path) {

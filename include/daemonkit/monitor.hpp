@@ -32,8 +32,10 @@
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "daemonkit/credentials.hpp"
 #include "daemonkit/daemonize.hpp"
 #include "daemonkit/export.hpp"
 #include "daemonkit/pidfile.hpp"
@@ -69,6 +71,12 @@ struct monitor_options {
   /// Called once the pidfile lock is held and before the service starts, say
   /// to store the service's options; an error fails the start.
   std::function<result<void>()> on_locked;
+  /// The service's user (service.user) as already looked up by
+  /// resolve_credentials(). Empty: run_monitor() looks it up itself, and
+  /// exec_monitor() looks it up before the exec and hands the result over,
+  /// so that the monitor program makes no user or group lookup of its own
+  /// (it is linked static, and a static program cannot load NSS modules).
+  std::optional<credentials> identity;
 };
 
 /// Runs the monitor in the calling process until the end.

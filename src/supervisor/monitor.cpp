@@ -19,6 +19,7 @@
 #include "daemonkit/notify.hpp"
 #include "daemonkit/service_codec.hpp"
 #include "daemonkit/service_state.hpp"
+#include "supervisor/idle_memory.hpp"
 #include "supervisor/monitor_loop.hpp"
 #include "sys/sys.hpp"
 
@@ -75,10 +76,13 @@ result<void> monitor::setup() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return system_error("cannot become a child subreaper");
 
   if (cfg_.user) {
-    // Looked up at each start: the passwd entry may have changed since.
-    auto c = resolve_credentials(cfg_.user->user, cfg_.user->group);
-    if (!c) return std::move(c).err();
-    creds_ = std::move(*c);
+    // Looked up once per start (by run_monitor or the caller), never here:
+    // the monitor program makes no name lookups (monitor_options::identity).
+    if (lookup_error_ != nullptr) return *lookup_error_;
+    if (!opts_.identity) {
+      return make_error(errc::invalid_argument, "cannot run as " + format_user_spec(*cfg_.user) + ": not looked up");
+    }
+    creds_ = *opts_.identity;
     change_identity_ = true;
   }
   if (const char* n = std::getenv("NOTIFY_SOCKET"); n != nullptr && opts_.foreground) parent_notify_ = n;
@@ -236,7 +240,11 @@ std::optional<process> monitor::kill_keeper() {
 }
 
 void monitor::publish() {
-  if (opts_.state_path.empty()) return;  // `run --no-state`
+  if (!opts_.state_path.empty()) write_state();  // none for `run --no-state`
+  release_idle_memory();
+}
+
+void monitor::write_state() const {
   service_state s;
   s.name = cfg_.name;
   s.phase = published_phase(state_);
@@ -343,13 +351,10 @@ int monitor::run() {
   return exit_code(state_, opts_.foreground);
 }
 
-}  // namespace daemonkit::supervisor
-
-namespace daemonkit {
-
-int run_monitor(const monitor_options& options, pidfile lock, daemonized* launcher) {
-  supervisor::monitor m(options, std::move(lock), launcher);
+int run_looked_up_monitor(const monitor_options& options, pidfile lock, daemonized* launcher,
+                          const error* lookup_error) {
+  monitor m(options, std::move(lock), launcher, lookup_error);
   return m.run();
 }
 
-}  // namespace daemonkit
+}  // namespace daemonkit::supervisor

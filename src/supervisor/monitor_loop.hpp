@@ -27,12 +27,21 @@
 namespace daemonkit::supervisor {
 
 machine_config machine_config_of(const monitor_options& o);
+
+// run_monitor() once the service's user is looked up (options.identity), or
+// with why it could not be. The monitor program calls it directly, so that
+// nothing in it can reach an NSS lookup (monitor_options::identity).
+int run_looked_up_monitor(const monitor_options& options, pidfile lock, daemonized* launcher,
+                          const error* lookup_error);
 std::int64_t unix_now();
 
 class monitor {
  public:
-  monitor(const monitor_options& o, pidfile lock, daemonized* launcher)
-      : opts_(o),
+  // lookup_error: why the service's user could not be looked up (setup
+  // then fails with it, publishing the failure as any set-up error does).
+  monitor(const monitor_options& o, pidfile lock, daemonized* launcher, const error* lookup_error)
+      : lookup_error_(lookup_error),
+        opts_(o),
         cfg_(o.service),
         mcfg_(machine_config_of(o)),
         lock_(std::move(lock)),
@@ -68,8 +77,10 @@ class monitor {
   // SIGKILLs the keeper and forgets it; the caller reaps it.
   std::optional<process> kill_keeper();
   void publish();
+  void write_state() const;
   void say(const std::string& text) { output_.say(cfg_.name, text); }
 
+  const error* lookup_error_;
   const monitor_options& opts_;
   const service_config& cfg_;
   const machine_config mcfg_;

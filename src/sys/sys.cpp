@@ -177,6 +177,7 @@ ssize_t pread_full(int fd, void* buf, size_t n, off_t offset) noexcept {
 int set_cloexec(int fd, bool on) noexcept { return ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); }
 
 int exec(const char* path, char* const argv[]) noexcept { return ::execv(path, argv); }
+int exec(const char* path, char* const argv[], char* const envp[]) noexcept { return ::execve(path, argv, envp); }
 
 int fsync(int fd) noexcept {
   return retry([&] { return ::fsync(fd); });

@@ -97,6 +97,8 @@ ssize_t pread_full(int fd, void* buf, size_t n, off_t offset) noexcept;
 int set_cloexec(int fd, bool on) noexcept;
 // execv(2) with the current environment; returns only on failure.
 int exec(const char* path, char* const argv[]) noexcept;
+// execve(2): with the environment given.
+int exec(const char* path, char* const argv[], char* const envp[]) noexcept;
 
 // The file-system identity (setfsuid/setfsgid and the supplementary groups)
 // of this thread, for acting on files as another user while keeping the

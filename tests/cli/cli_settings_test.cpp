@@ -155,6 +155,45 @@ TEST_F(cli_settings, user_runs_the_service_as_that_user_and_group) {
             std::to_string(gr->gr_gid) + "\t");
 }
 
+TEST_F(cli_settings, the_user_is_looked_up_by_the_command_and_reaches_the_monitor_as_ids) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test needs root";
+  struct passwd* pw = ::getpwnam("nobody");
+  ASSERT_NE(pw, nullptr);
+  const std::string uid = std::to_string(pw->pw_uid), gid = std::to_string(pw->pw_gid);
+  pid_t pid = start_ready("ids", {"pause"}, {"--user", "nobody"});
+  // The monitor program makes no NSS lookup (it is linked static): what it
+  // switches the service to crossed the exec already looked up.
+  const std::string cmd = cmdline_of(monitor_of("ids"));
+  EXPECT_TRUE(contains(cmd, "--uid " + uid + " --gid " + gid + " --groups " + gid + " --user-name nobody --home "))
+      << cmd;
+  EXPECT_EQ(status_field(pid, "Uid"), uid + "\t" + uid + "\t" + uid + "\t" + uid);
+  EXPECT_EQ(env_var(pid, "HOME"), std::string(pw->pw_dir));
+
+  // A user that does not exist is the command's error, before any monitor.
+  auto r = dk({"start", "--name", "ghost", "--user", "no-such-user-dk", "--", test_child_path, "pause"});
+  EXPECT_NE(r.exit_code(), 0) << describe(r);
+  EXPECT_TRUE(contains(r.err, "no-such-user-dk")) << r.err;
+  EXPECT_FALSE(exists(pidfile("ghost")));
+}
+
+TEST_F(cli_settings, the_monitors_malloc_tuning_stays_the_monitors) {
+  // Without GLIBC_TUNABLES in the caller's environment, the service has none;
+  // the monitor has glibc's per-thread cache off (monitor_exec.cpp).
+  command_options untuned;
+  untuned.unset_env.push_back("GLIBC_TUNABLES");
+  pid_t plain = start_ready("plain", {"pause"}, {}, untuned);
+  EXPECT_EQ(env_var(plain, "GLIBC_TUNABLES"), std::nullopt);
+  EXPECT_EQ(env_var(monitor_of("plain"), "GLIBC_TUNABLES"), "glibc.malloc.tcache_count=0");
+
+  // With it, the service has exactly the caller's. (The monitor gets the
+  // caller's with its own appended; glibc's start-up then rewrites the
+  // variable in place, so /proc shows the monitor's only in part.)
+  command_options tuning;
+  tuning.set_env.push_back("GLIBC_TUNABLES=glibc.malloc.arena_max=2");
+  pid_t tuned = start_ready("tuned", {"pause"}, {}, tuning);
+  EXPECT_EQ(env_var(tuned, "GLIBC_TUNABLES"), "glibc.malloc.arena_max=2");
+}
+
 TEST_F(cli_settings, the_service_has_only_stdio_open_whatever_the_caller_had) {
   std::string marker = tmp.file("marker");
   write_file(marker, "x");

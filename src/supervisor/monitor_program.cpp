@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+// The monitor program's side of the exec (monitor_exec.cpp is the caller's):
+// takes up the options, the pidfile, the readiness pipe and the looked-up
+// user that crossed it, and runs the monitor. It reaches no NSS lookup, so
+// the program can be linked static (tools/monitor/CMakeLists.txt).
+#include <charconv>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <vector>
+
+#include "daemonkit/monitor.hpp"
+#include "daemonkit/service_codec.hpp"
+#include "supervisor/keeper_program.hpp"
+#include "supervisor/monitor_loop.hpp"
+#include "sys/sys.hpp"
+
+namespace daemonkit {
+
+namespace {
+
+// The service's options as NAME.json holds them are at most this long: the
+// codec's own limit on what it reads back.
+constexpr off_t max_options_size = 16 * 1024 * 1024;
+
+std::optional<int> parse_fd(std::string_view text) {
+  int v = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 3) return std::nullopt;
+  return v;
+}
+
+template <typename Id>
+std::optional<Id> parse_id(std::string_view text) {
+  unsigned long long v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || v >= static_cast<Id>(-1))
+    return std::nullopt;
+  return static_cast<Id>(v);
+}
+
+// "G1,G2,..." (empty: none).
+std::optional<std::vector<gid_t>> parse_groups(std::string_view text) {
+  std::vector<gid_t> groups;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    auto g = parse_id<gid_t>(text.substr(0, comma));
+    if (!g) return std::nullopt;
+    groups.push_back(*g);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return groups;
+}
+
+// What exec_monitor handed over, as the program's arguments name it.
+struct handover {
+  std::string state_path;
+  std::string config_path;
+  std::string pidfile_path;
+  int options_fd = -1;
+  int pidfile_fd = -1;
+  int ready_fd = -1;
+  bool foreground = false;
+  bool passthrough = false;
+  bool signal_group = false;
+  bool no_state = false;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  credentials identity;
+};
+
+std::optional<handover> parse_handover(int argc, char** argv, std::string& why) {
+  handover h;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--foreground") {
+      h.foreground = true;
+      continue;
+    }
+    if (a == "--passthrough") {
+      h.passthrough = true;
+      continue;
+    }
+    if (a == "--signal-group") {
+      h.signal_group = true;
+      continue;
+    }
+    if (a == "--no-state") {
+      h.no_state = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      why = "option " + std::string(a) + " needs a value";
+      return std::nullopt;
+    }
+    const std::string_view v = argv[++i];
+    std::optional<int> fd;
+    if (a == "--name") continue;  // for ps: the service's name is in its options
+    if (a == "--state") h.state_path = v;
+    else if (a == "--store") h.config_path = v;
+    else if (a == "--pidfile") h.pidfile_path = v;
+    else if (a == "--options-fd" && (fd = parse_fd(v))) h.options_fd = *fd;
+    else if (a == "--pidfile-fd" && (fd = parse_fd(v))) h.pidfile_fd = *fd;
+    else if (a == "--ready-fd" && (fd = parse_fd(v))) h.ready_fd = *fd;
+    else if (a == "--uid" && (h.uid = parse_id<uid_t>(v))) h.identity.uid = *h.uid;
+    else if (a == "--gid" && (h.gid = parse_id<gid_t>(v))) h.identity.gid = *h.gid;
+    else if (auto groups = a == "--groups" ? parse_groups(v) : std::nullopt) h.identity.groups = std::move(*groups);
+    else if (a == "--user-name") h.identity.name = v;
+    else if (a == "--home") h.identity.home = v;
+    else if (a == "--shell") h.identity.shell = v;
+    else {
+      why = "invalid option " + std::string(a) + " " + std::string(v);
+      return std::nullopt;
+    }
+  }
+  const bool has_state = !h.state_path.empty() || !h.pidfile_path.empty() || h.pidfile_fd >= 0;
+  if (h.options_fd < 0 ||
+      (h.no_state ? has_state : h.state_path.empty() || h.pidfile_path.empty() || h.pidfile_fd < 0)) {
+    why =
+        "missing --state, --pidfile and --pidfile-fd (or --no-state) or --options-fd (this program is run by "
+        "daemonkit)";
+    return std::nullopt;
+  }
+  return h;
+}
+
+result<service_config> read_options(unique_fd fd) {
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return system_error("cannot read the service's options");
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > max_options_size) {
+    return make_error(errc::invalid_argument, "cannot read the service's options: not a handed-over file");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  if (sys::pread_full(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    return system_error("cannot read the service's options");
+  }
+  return service_config_from_json(text);
+}
+
+}  // namespace
+
+int monitor_program_main(int argc, char** argv) {
+  // The keeper's second life, once the monitor it kept for is gone (keeper_program.hpp).
+  if (argc > 1 && std::string_view(argv[1]) == "--keeper-drain") return supervisor::keeper_drain_main(argc, argv);
+  // The same name a monitor forked by the CLI has: `ps -C daemonkit` finds both.
+  ::prctl(PR_SET_NAME, "daemonkit");
+  std::string why;
+  auto h = parse_handover(argc, argv, why);
+  if (!h) {
+    std::fprintf(stderr, "daemonkit-monitor: %s\n", why.c_str());
+    return 2;
+  }
+  std::optional<daemonized> launcher;
+  if (h->ready_fd >= 0) launcher = daemonized::resume(unique_fd(h->ready_fd));
+  auto lock = h->no_state ? result<pidfile>(pidfile()) : pidfile::adopt(unique_fd(h->pidfile_fd), h->pidfile_path);
+  auto cfg = read_options(unique_fd(h->options_fd));
+  if (!lock || !cfg) {
+    const error& e = !lock ? lock.err() : cfg.err();
+    std::fprintf(stderr, "daemonkit-monitor: %s\n", e.message().c_str());
+    if (launcher) launcher->fail(e);
+    return 1;
+  }
+  monitor_options mo;
+  // Copied, not moved, and the parsed one freed: the copy fills the holes
+  // the parser's transient allocations left low in the heap, and what is
+  // freed above it goes back to the kernel at the first publish
+  // (idle_memory.hpp). Moved, the options would stay scattered between
+  // those holes for the monitor's whole life.
+  mo.service = *cfg;
+  cfg = result<service_config>(service_config());
+  mo.service.passthrough = h->passthrough;
+  mo.state_path = h->state_path;
+  mo.config_path = h->config_path;
+  mo.foreground = h->foreground;
+  mo.signal_group = h->signal_group;
+  if (h->uid && h->gid) mo.identity = std::move(h->identity);
+  return supervisor::run_looked_up_monitor(mo, std::move(*lock), launcher ? &*launcher : nullptr, nullptr);
+}
+
+}  // namespace daemonkit
