@@ -21,15 +21,19 @@ endfunction()
 # daemonkit_small_program(TARGET [STATIC]): STATIC links the whole program
 # static (a static PIE, so it keeps address-space randomisation); g++ 12
 # silently links dynamically when -static-pie meets -static-libgcc, so the
-# two are exclusive here.
+# two are exclusive here. Link warnings are errors then: glibc's only way of
+# saying that a static program calls into NSS (getpwnam, getaddrinfo, ...),
+# which it must not (it cannot load NSS modules safely).
 function(daemonkit_small_program target)
-  if(ARGV1 STREQUAL "STATIC")
-    target_link_options(${target} PRIVATE -static-pie)
+  set(static_link OFF)
+  if(ARGC GREATER 1 AND ARGV1 STREQUAL "STATIC")
+    set(static_link ON)
+    target_link_options(${target} PRIVATE -static-pie -Wl,--fatal-warnings)
   endif()
   if(DAEMONKIT_SMALL)
     target_compile_options(${target} PRIVATE -ffunction-sections -fdata-sections $<$<CONFIG:Release>:-Os>)
     target_link_options(${target} PRIVATE -Wl,--gc-sections -Wl,--as-needed)
-    if(NOT ARGV1 STREQUAL "STATIC" AND NOT DAEMONKIT_SANITIZE AND NOT DAEMONKIT_FUZZ)
+    if(NOT static_link AND NOT DAEMONKIT_SANITIZE AND NOT DAEMONKIT_FUZZ)
       target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
     endif()
   endif()

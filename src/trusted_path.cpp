@@ -7,10 +7,12 @@
 #include <deque>
 #include <fcntl.h>
 #include <grp.h>
+#include <memory>
 #include <optional>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include "daemonkit/text_escape.hpp"
 #include "sys/sys.hpp"
@@ -31,19 +33,23 @@ std::string label(const char* file, const char* kind, Id id,
                   int (*next)(std::FILE*, Entry*, char*, std::size_t, Entry**), Id Entry::*id_of,
                   char* Entry::*name_of) {
   std::string s = std::string(kind) + " " + std::to_string(id);
-  std::FILE* f = std::fopen(file, "re");
-  if (f == nullptr) return s;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file, "re"), &std::fclose);
+  if (!f) return s;
   Entry e{};
   Entry* found = nullptr;
-  char buf[4096];
-  while (next(f, &e, buf, sizeof buf, &found) == 0 && found != nullptr) {
-    if (e.*id_of == id) {
-      s += std::string(" (") + e.*name_of + ")";
-      break;
+  // An entry longer than the buffer (a group with many members) is ERANGE:
+  // read again with more room, from where it began.
+  std::vector<char> buf(4096);
+  for (;;) {
+    const long at = std::ftell(f.get());
+    const int rc = next(f.get(), &e, buf.data(), buf.size(), &found);
+    if (rc == ERANGE && buf.size() < 1024 * 1024 && at >= 0 && std::fseek(f.get(), at, SEEK_SET) == 0) {
+      buf.resize(buf.size() * 4);
+      continue;
     }
+    if (rc != 0 || found == nullptr) return s;
+    if (e.*id_of == id) return s + " (" + e.*name_of + ")";
   }
-  std::fclose(f);
-  return s;
 }
 
 std::string user_label(uid_t uid) {

@@ -79,7 +79,11 @@ struct monitor_options {
   std::optional<credentials> identity;
 };
 
-/// Runs the monitor in the calling process until the end.
+/// Runs the monitor in the calling process until the end. Looks the
+/// service's user up first unless options.identity has it. Whenever it is
+/// about to wait after publishing a change, it gives free heap pages back
+/// (malloc_trim) and drops the dead stack pages below its loop's frame: call
+/// it on a thread whose stack holds nothing of anyone else's below the call.
 ///
 /// \param options  the service, and where to publish its state.
 /// \param lock     the held pidfile (its content becomes the service's pid).
@@ -101,8 +105,11 @@ int run_monitor(const monitor_options& options, pidfile lock, daemonized* launch
 /// \param options  as for run_monitor().
 /// \param lock     the held pidfile, which the program takes up.
 /// \param launcher as for run_monitor(), or null.
-/// \return only when the exec failed (lock and launcher are then untouched,
-///         so the caller can still run_monitor() itself): the error.
+/// \return only when the service's user cannot be looked up (when
+///         options.identity does not have it) or the exec failed; lock and
+///         launcher are then untouched, so the caller can still
+///         run_monitor() itself (which reports a lookup's failure as a failed
+///         start): the error.
 result<void> exec_monitor(const std::string& program, const monitor_options& options, pidfile& lock,
                           daemonized* launcher);
 

@@ -48,7 +48,8 @@ struct service_config {
   std::string working_directory = "/";  ///< the service's working directory
   int umask = 022;                      ///< the service's umask
   /// Parsed once, where the options come in (the CLI, read_service_config);
-  /// the monitor only looks the user up, at each start. nullopt: keep ours.
+  /// looked up at each start, before the monitor runs (run_monitor(),
+  /// exec_monitor(), monitor_options::identity). nullopt: keep ours.
   std::optional<user_spec> user;
   std::string chroot;                   ///< empty: none
   int nice = 0;                         ///< added to the niceness when not 0

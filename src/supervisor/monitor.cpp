@@ -19,7 +19,6 @@
 #include "daemonkit/notify.hpp"
 #include "daemonkit/service_codec.hpp"
 #include "daemonkit/service_state.hpp"
-#include "supervisor/idle_memory.hpp"
 #include "supervisor/monitor_loop.hpp"
 #include "sys/sys.hpp"
 
@@ -80,7 +79,8 @@ result<void> monitor::setup() {
     // the monitor program makes no name lookups (monitor_options::identity).
     if (lookup_error_ != nullptr) return *lookup_error_;
     if (!opts_.identity) {
-      return make_error(errc::invalid_argument, "cannot run as " + format_user_spec(*cfg_.user) + ": not looked up");
+      return make_error(errc::invalid_argument, "the service's user '" + format_user_spec(*cfg_.user) +
+                                                    "' was not looked up before the monitor");
     }
     creds_ = *opts_.identity;
     change_identity_ = true;
@@ -241,7 +241,7 @@ std::optional<process> monitor::kill_keeper() {
 
 void monitor::publish() {
   if (!opts_.state_path.empty()) write_state();  // none for `run --no-state`
-  release_idle_memory();
+  published_ = true;
 }
 
 void monitor::write_state() const {
@@ -311,6 +311,14 @@ int monitor::run() {
     sys::deadline d;
     for (auto at : {state_.deadline, sweep_at_, state_.try_at, checks_.deadline()}) {
       if (at && (!d.at || *at < *d.at)) d.at = at;
+    }
+    // About to sleep after a published change: give back what set-up or the
+    // change used and freed (idle_memory.hpp), here where the stack is
+    // shallow. Only once nothing is ready, so that a service sending a
+    // flood of STATUS= does not make the monitor trim at every datagram.
+    if (published_ && sys::poll(pfd, n, sys::deadline::after(std::chrono::nanoseconds(0))) == 0) {
+      published_ = false;
+      idle_.release();
     }
     if (sys::poll(pfd, n, d) < 0) {
       say(std::string("poll failed: ") + sys::errno_text(errno));

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <vector>
 
-
 #include "daemonkit/credentials.hpp"
 #include "daemonkit/monitor.hpp"
 #include "daemonkit/service_codec.hpp"
@@ -69,12 +68,13 @@ std::vector<std::string> monitor_environment() {
 }
 
 // The looked-up user crosses the exec as arguments: --uid, --gid, --groups,
-// --user-name, --home, --shell.
+// --user-name (for messages). What the service's environment says of it
+// (HOME, SHELL) is in its options already.
 void add_identity(std::vector<std::string>& args, const credentials& c) {
   std::string groups;
   for (gid_t g : c.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
   args.insert(args.end(), {"--uid", std::to_string(c.uid), "--gid", std::to_string(c.gid), "--groups", groups,
-                           "--user-name", c.name, "--home", c.home, "--shell", c.shell});
+                           "--user-name", c.name});
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "daemonkit/monitor.hpp"
 #include "daemonkit/process.hpp"
 #include "daemonkit/spawn.hpp"
+#include "supervisor/idle_memory.hpp"
 #include "supervisor/machine.hpp"
 #include "supervisor/monitor_signals.hpp"
 #include "supervisor/notify_server.hpp"
@@ -107,6 +108,8 @@ class monitor {
   std::int64_t main_started_at_ = 0;
   std::int64_t monitor_started_at_ = unix_now();
   std::string status_text_;
+  bool published_ = false;  // since the loop last gave idle memory back
+  idle_memory idle_;
 
   // While stopping, reaping and sweeping cost O(tree); done for each SIGCHLD
   // while thousands of processes die one by one, they cost O(N^2). So deaths

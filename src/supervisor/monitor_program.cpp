@@ -42,17 +42,18 @@ std::optional<Id> parse_id(std::string_view text) {
   return static_cast<Id>(v);
 }
 
-// "G1,G2,..." (empty: none).
+// "G1,G2,..." (empty: none); every id a number, no empty one.
 std::optional<std::vector<gid_t>> parse_groups(std::string_view text) {
   std::vector<gid_t> groups;
-  while (!text.empty()) {
+  if (text.empty()) return groups;
+  for (;;) {
     const auto comma = text.find(',');
     auto g = parse_id<gid_t>(text.substr(0, comma));
     if (!g) return std::nullopt;
     groups.push_back(*g);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (comma == std::string_view::npos) return groups;
+    text = text.substr(comma + 1);
   }
-  return groups;
 }
 
 // What exec_monitor handed over, as the program's arguments name it.
@@ -67,10 +68,44 @@ struct handover {
   bool passthrough = false;
   bool signal_group = false;
   bool no_state = false;
-  std::optional<uid_t> uid;
-  std::optional<gid_t> gid;
+  // The service's user, looked up by the caller: --uid, --gid, --groups and
+  // --user-name come all together or not at all.
+  int identity_seen = 0;  // a bit per option, in identity_options' order
   credentials identity;
 };
+
+constexpr std::string_view identity_options[] = {"--uid", "--gid", "--groups", "--user-name"};
+constexpr int identity_complete = (1 << std::size(identity_options)) - 1;
+
+// One of the identity options, valid and not given before: taken.
+bool identity_part(handover& h, std::string_view option, std::string_view value) {
+  credentials& c = h.identity;
+  int seen = 0;
+  for (std::size_t i = 0; i < std::size(identity_options); ++i) {
+    if (option != identity_options[i]) continue;
+    if ((h.identity_seen & (1 << i)) != 0) return false;
+    seen = 1 << i;
+  }
+  if (seen == 0) return false;
+  if (option == "--uid") {
+    auto id = parse_id<uid_t>(value);
+    if (!id) return false;
+    c.uid = *id;
+  } else if (option == "--gid") {
+    auto id = parse_id<gid_t>(value);
+    if (!id) return false;
+    c.gid = *id;
+  } else if (option == "--groups") {
+    auto groups = parse_groups(value);
+    if (!groups) return false;
+    c.groups = std::move(*groups);
+  } else {
+    if (value.empty()) return false;
+    c.name = value;
+  }
+  h.identity_seen |= seen;
+  return true;
+}
 
 std::optional<handover> parse_handover(int argc, char** argv, std::string& why) {
   handover h;
@@ -105,16 +140,15 @@ std::optional<handover> parse_handover(int argc, char** argv, std::string& why) 
     else if (a == "--options-fd" && (fd = parse_fd(v))) h.options_fd = *fd;
     else if (a == "--pidfile-fd" && (fd = parse_fd(v))) h.pidfile_fd = *fd;
     else if (a == "--ready-fd" && (fd = parse_fd(v))) h.ready_fd = *fd;
-    else if (a == "--uid" && (h.uid = parse_id<uid_t>(v))) h.identity.uid = *h.uid;
-    else if (a == "--gid" && (h.gid = parse_id<gid_t>(v))) h.identity.gid = *h.gid;
-    else if (auto groups = a == "--groups" ? parse_groups(v) : std::nullopt) h.identity.groups = std::move(*groups);
-    else if (a == "--user-name") h.identity.name = v;
-    else if (a == "--home") h.identity.home = v;
-    else if (a == "--shell") h.identity.shell = v;
+    else if (identity_part(h, a, v)) continue;
     else {
       why = "invalid option " + std::string(a) + " " + std::string(v);
       return std::nullopt;
     }
+  }
+  if (h.identity_seen != 0 && h.identity_seen != identity_complete) {
+    why = "--uid, --gid, --groups and --user-name go together (this program is run by daemonkit)";
+    return std::nullopt;
   }
   const bool has_state = !h.state_path.empty() || !h.pidfile_path.empty() || h.pidfile_fd >= 0;
   if (h.options_fd < 0 ||
@@ -157,6 +191,11 @@ int monitor_program_main(int argc, char** argv) {
   if (h->ready_fd >= 0) launcher = daemonized::resume(unique_fd(h->ready_fd));
   auto lock = h->no_state ? result<pidfile>(pidfile()) : pidfile::adopt(unique_fd(h->pidfile_fd), h->pidfile_path);
   auto cfg = read_options(unique_fd(h->options_fd));
+  if (cfg && cfg->user.has_value() != (h->identity_seen != 0)) {
+    cfg = make_error(errc::invalid_argument, cfg->user ? "the service's user '" + format_user_spec(*cfg->user) +
+                                                             "' was not handed over looked up"
+                                                       : "a user was handed over for a service that has none");
+  }
   if (!lock || !cfg) {
     const error& e = !lock ? lock.err() : cfg.err();
     std::fprintf(stderr, "daemonkit-monitor: %s\n", e.message().c_str());
@@ -176,7 +215,7 @@ int monitor_program_main(int argc, char** argv) {
   mo.config_path = h->config_path;
   mo.foreground = h->foreground;
   mo.signal_group = h->signal_group;
-  if (h->uid && h->gid) mo.identity = std::move(h->identity);
+  if (h->identity_seen != 0) mo.identity = std::move(h->identity);
   return supervisor::run_looked_up_monitor(mo, std::move(*lock), launcher ? &*launcher : nullptr, nullptr);
 }
 

@@ -99,6 +99,16 @@ struct probe::state {
       addrs.push_back(*a);
       return connect_next();
     }
+    if (is_loopback_name(spec.host)) {
+      // RFC 6761: localhost is the loopback, whatever a resolver would say;
+      // and getent asks with AI_ADDRCONFIG, which drops ::1 on a machine
+      // whose only IPv6 address is ::1. Both, as a resolver without that
+      // flag gave them: a service may listen on either.
+      for (const char* loopback : {"127.0.0.1", "::1"}) {
+        if (auto a = parse_numeric_host(loopback, spec.port)) addrs.push_back(*a);
+      }
+      return connect_next();
+    }
     spawn_options so;
     // "--": a host may begin with '-'.
     so.argv = {"", "ahosts", "--", spec.host};

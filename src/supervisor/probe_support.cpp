@@ -77,6 +77,17 @@ bool is_numeric_host(const std::string& host) {
   return host.find(':') != std::string::npos || ::inet_pton(AF_INET, host.c_str(), &a) == 1;
 }
 
+bool is_loopback_name(std::string_view host) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "localhost." is absolute, the same name
+  constexpr std::string_view name = "localhost";
+  if (host.size() < name.size()) return false;
+  const std::string_view tail = host.substr(host.size() - name.size());
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if ((tail[i] | 0x20) != name[i]) return false;
+  }
+  return host.size() == name.size() || host[host.size() - name.size() - 1] == '.';
+}
+
 result<address> parse_numeric_host(const std::string& host, std::uint16_t port) {
   address out;
   if (host.find(':') == std::string::npos) {

@@ -30,6 +30,9 @@ struct address {
 // True for a host parse_check stores as an address ("127.0.0.1", "::1",
 // "fe80::1%eth0"), false for a name.
 bool is_numeric_host(const std::string& host);
+// True for "localhost" and names under it ("db.localhost"), any case: the
+// loopback by definition (RFC 6761), resolved without asking anyone.
+bool is_loopback_name(std::string_view host);
 // The address of a numeric host with port, parsed in-process (inet_pton; an
 // IPv6 zone by interface name, if_nametoindex, or by number). Errors: a zone
 // that names no interface (ENODEV), a host that is not numeric (EINVAL).

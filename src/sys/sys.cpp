@@ -177,6 +177,13 @@ ssize_t pread_full(int fd, void* buf, size_t n, off_t offset) noexcept {
 int set_cloexec(int fd, bool on) noexcept { return ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); }
 
 int exec(const char* path, char* const argv[]) noexcept { return ::execv(path, argv); }
+int discard_pages(void* addr, std::size_t len) noexcept { return ::madvise(addr, len, MADV_DONTNEED); }
+
+std::size_t page_size() noexcept {
+  static const auto size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
 int exec(const char* path, char* const argv[], char* const envp[]) noexcept { return ::execve(path, argv, envp); }
 
 int fsync(int fd) noexcept {

@@ -97,6 +97,12 @@ ssize_t pread_full(int fd, void* buf, size_t n, off_t offset) noexcept;
 int set_cloexec(int fd, bool on) noexcept;
 // execv(2) with the current environment; returns only on failure.
 int exec(const char* path, char* const argv[]) noexcept;
+// madvise(MADV_DONTNEED): the private anonymous pages in [addr, addr+len)
+// are dropped (zero-filled when touched again). A part of the range that is
+// not mapped fails it with ENOMEM after the mapped parts were dropped.
+int discard_pages(void* addr, std::size_t len) noexcept;
+// The page size, looked up once.
+std::size_t page_size() noexcept;
 // execve(2): with the environment given.
 int exec(const char* path, char* const argv[], char* const envp[]) noexcept;
 

@@ -76,6 +76,14 @@ TEST_F(cli_monitor_program, run_by_hand_it_refuses_and_does_nothing) {
                          env());
   EXPECT_EQ(bad.exit_code(), 2) << describe(bad);
   EXPECT_TRUE(contains(bad.err, "invalid option --pidfile-fd 1")) << bad.err;
+  // The service's user crosses whole or not at all: never a uid without its
+  // groups (a service run with none of its supplementary groups).
+  auto part = run_command({monitor_path, "--no-state", "--options-fd", "7", "--uid", "65534", "--gid", "65534"}, env());
+  EXPECT_EQ(part.exit_code(), 2) << describe(part);
+  EXPECT_TRUE(contains(part.err, "--uid, --gid, --groups and --user-name go together")) << part.err;
+  auto trailing = run_command({monitor_path, "--no-state", "--options-fd", "7", "--groups", "1,"}, env());
+  EXPECT_EQ(trailing.exit_code(), 2) << describe(trailing);
+  EXPECT_TRUE(contains(trailing.err, "invalid option --groups 1,")) << trailing.err;
   // --no-state is all or nothing: no pidfile or state beside it.
   auto mixed = run_command({monitor_path, "--no-state", "--state", tmp.file("x.state"), "--options-fd", "7"}, env());
   EXPECT_EQ(mixed.exit_code(), 2) << describe(mixed);

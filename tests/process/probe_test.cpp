@@ -153,7 +153,25 @@ probe_context context_with_path() {
   return ctx;
 }
 
-class probe_test : public process_fixture {};
+class probe_test : public process_fixture {
+ protected:
+  // cancel() on a probe whose child (sh or getent) pidfd is watching: the
+  // verdict is "cancelled", and the child is dead and reaped by the probe
+  // (waiting for it now finds no child).
+  static void expect_cancel_kills_and_reaps(probe& p, int pidfd) {
+    p.cancel();
+    EXPECT_EQ(p.child_pid(), 0);
+    EXPECT_EQ(p.fd(), -1);
+    EXPECT_FALSE(p.deadline());
+    auto v = p.advance();
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->why, "cancelled");
+    EXPECT_TRUE(has_exited(pidfd));
+    siginfo_t info{};
+    EXPECT_NE(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG), 0);
+    EXPECT_EQ(errno, ECHILD);
+  }
+};
 
 // --- tcp ---
 
@@ -186,11 +204,42 @@ TEST_F(probe_test, tcp_localhost_is_resolved_and_each_address_tried) {
   EXPECT_EQ(o.verdict->why, "connected");
 }
 
+TEST_F(probe_test, localhost_is_the_loopback_without_asking_getent) {
+  // RFC 6761, and getent's AI_ADDRCONFIG would drop ::1 where ::1 is the
+  // only IPv6 address: both loopbacks, tried in turn, no child.
+  auto v4 = listen_on("127.0.0.1");
+  ASSERT_TRUE(v4);
+  for (const std::string host : {"localhost", "LocalHost", "db.localhost", "localhost."}) {
+    auto p = probe::start(check("tcp:" + host + ":" + std::to_string(v4->port)), {}, 5s);
+    ASSERT_TRUE(p) << host << ": " << p.err().message();
+    EXPECT_EQ(p->child_pid(), 0) << host;
+    auto o = drive(*p);
+    ASSERT_TRUE(o.verdict) << host;
+    EXPECT_TRUE(o.verdict->ok) << host << ": " << o.verdict->why;
+  }
+  if (auto v6 = listen_on("::1")) {
+    auto o = run_check("tcp:localhost:" + std::to_string(v6->port));
+    ASSERT_TRUE(o.verdict);
+    EXPECT_TRUE(o.verdict->ok) << o.verdict->why;
+  }
+  // Only names under localhost: not one that merely ends in the letters.
+  auto p = probe::start(check("tcp:notlocalhost.invalid:80"), {}, 5s);
+  ASSERT_TRUE(p) << p.err().message();
+  EXPECT_GT(p->child_pid(), 0) << "a name that is not localhost goes to getent";
+}
+
 TEST_F(probe_test, a_name_is_resolved_by_a_getent_child_polled_like_the_rest) {
-  auto l = listen_on("127.0.0.1");
+  // A name the machine resolves without a network: its own host name
+  // (/etc/hosts, or nss-myhostname). Listening on every address, so that
+  // whatever local address it resolves to connects.
+  char name[256] = {};
+  ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+  auto known = run_command({"/usr/bin/getent", "ahosts", name}, {}, 10s);
+  if (known.exit_code() != 0) GTEST_SKIP() << "this machine does not resolve its own name " << name;
+  auto l = listen_on("0.0.0.0");
   ASSERT_TRUE(l);
   const auto before = steady::now();
-  auto p = probe::start(check("tcp:localhost:" + std::to_string(l->port)), {}, 5s);
+  auto p = probe::start(check("tcp:" + std::string(name) + ":" + std::to_string(l->port)), {}, 5s);
   ASSERT_TRUE(p) << p.err().message();
   // Resolving: getent is our child (the catch-all reaper must leave it), the
   // loop polls an fd for input, and the deadline is the try's timeout.
@@ -274,22 +323,13 @@ TEST_F(probe_test, an_ipv6_zone_that_names_no_interface_fails_at_once) {
 }
 
 TEST_F(probe_test, cancel_kills_and_reaps_a_resolving_getent) {
-  auto p = probe::start(check("tcp:localhost:80"), {}, 60s);
+  auto p = probe::start(check("tcp:no-such-host.invalid:80"), {}, 60s);
   ASSERT_TRUE(p) << p.err().message();
   const pid_t getent = p->child_pid();
   ASSERT_GT(getent, 1);
   fd_guard pidfd(open_pidfd(getent));
   ASSERT_TRUE(pidfd.valid());
-  p->cancel();
-  EXPECT_EQ(p->child_pid(), 0);
-  EXPECT_EQ(p->fd(), -1);
-  auto v = p->advance();
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->why, "cancelled");
-  EXPECT_TRUE(has_exited(pidfd.get()));
-  siginfo_t info{};
-  EXPECT_NE(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED | WNOHANG), 0);
-  EXPECT_EQ(errno, ECHILD);
+  expect_cancel_kills_and_reaps(*p, pidfd.get());
 }
 
 TEST_F(probe_test, getent_output_gives_each_stream_address_once_in_order) {
@@ -554,18 +594,7 @@ TEST_F(probe_test, cancel_kills_a_running_command) {
   ASSERT_GT(sh, 1);
   fd_guard pidfd(open_pidfd(sh));
   ASSERT_TRUE(pidfd.valid());
-  p->cancel();
-  EXPECT_EQ(p->child_pid(), 0);
-  EXPECT_EQ(p->fd(), -1);
-  EXPECT_FALSE(p->deadline());
-  auto v = p->advance();
-  ASSERT_TRUE(v);
-  EXPECT_EQ(v->why, "cancelled");
-  // Dead and reaped by the probe: waiting for it now finds no child.
-  EXPECT_TRUE(has_exited(pidfd.get()));
-  siginfo_t info{};
-  EXPECT_NE(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &info, WEXITED | WNOHANG), 0);
-  EXPECT_EQ(errno, ECHILD);
+  expect_cancel_kills_and_reaps(*p, pidfd.get());
 }
 
 TEST_F(probe_test, destroying_a_probe_kills_its_command) {

@@ -20,16 +20,18 @@ namespace dk {
 
 namespace {
 
-// Fills in the default log path and creates its directory. Whether the
+// Looks the service's user up, once per start, before any fork: the monitor
+// program gets it as ids (monitor_options::identity) and makes no lookup.
+// Then fills in the default log path and creates its directory. Whether the
 // directory is safe to write is the monitor's check (it opens the files).
-daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service_config& c) {
-  if (c.passthrough) return {};
-  std::optional<daemonkit::credentials> user;
+daemonkit::result<void> prepare_logs(const common_options& o, daemonkit::service_config& c,
+                                     std::optional<daemonkit::credentials>& user) {
   if (c.user) {
     auto creds = daemonkit::resolve_credentials(c.user->user, c.user->group);
     if (!creds) return std::move(creds).err();
     user = std::move(*creds);
   }
+  if (c.passthrough) return {};
   const daemonkit::credentials* as = user ? &*user : nullptr;
   if (c.log_file.empty() && (c.stdout_file.empty() || c.stderr_file.empty())) {
     bool chosen = !o.log_dir.empty() || std::getenv("DAEMONKIT_LOG_DIR") != nullptr;
@@ -62,9 +64,10 @@ int already_running(const daemonkit::service_view& v) {
 }
 
 daemonkit::monitor_options monitor_for(const daemonkit::service_config& c, const daemonkit::service_paths& p,
-                                       bool foreground) {
+                                       bool foreground, std::optional<daemonkit::credentials> user) {
   daemonkit::monitor_options mo;
   mo.service = c;
+  mo.identity = std::move(user);
   mo.state_path = p.state;
   mo.foreground = foreground;
   mo.config_path = p.config;
@@ -86,7 +89,8 @@ daemonkit::service_view settled(daemonkit::service_view v) {
 // What start and run share: the state directory, a check that the service is
 // not already running, and its log. Returns the service's view, or the exit
 // code after saying why it cannot start.
-std::variant<daemonkit::service_view, int> prepare_start(const common_options& o, daemonkit::service_config& c) {
+std::variant<daemonkit::service_view, int> prepare_start(const common_options& o, daemonkit::service_config& c,
+                                                         std::optional<daemonkit::credentials>& user) {
   auto dir = state_dir(o, true);
   if (!dir) {
     complain(c.name, dir.err().message());
@@ -98,7 +102,7 @@ std::variant<daemonkit::service_view, int> prepare_start(const common_options& o
     return exit_failure;
   }
   if (v.running()) return already_running(v);
-  if (auto r = prepare_logs(o, c); !r) {
+  if (auto r = prepare_logs(o, c, user); !r) {
     complain(c.name, r.err().message());
     return exit_failure;
   }
@@ -108,7 +112,8 @@ std::variant<daemonkit::service_view, int> prepare_start(const common_options& o
 }  // namespace
 
 int launch_service(const common_options& o, daemonkit::service_config c, pid_t& pid_out) {
-  auto prepared = prepare_start(o, c);
+  std::optional<daemonkit::credentials> user;
+  auto prepared = prepare_start(o, c, user);
   if (auto* rc = std::get_if<int>(&prepared)) return *rc;
   const auto& v = std::get<daemonkit::service_view>(prepared);
   const std::string& dir = v.state_dir;
@@ -124,7 +129,7 @@ int launch_service(const common_options& o, daemonkit::service_config c, pid_t& 
     return exit_failure;
   }
   if (launched->is_daemon()) {
-    auto mo = monitor_for(c, v.paths, false);
+    auto mo = monitor_for(c, v.paths, false, std::move(user));
     // This process becomes the monitor program; only if there is none, or
     // it cannot run, does it go on as the monitor itself (the same monitor,
     // with the CLI's memory kept resident).
@@ -175,12 +180,14 @@ bool cannot_write(const daemonkit::error& e) {
 int run_without_state(const common_options& o, start_request req, const std::string& why = {}) {
   auto& c = req.config;
   if (!why.empty()) complain(c.name, why + "; running without state (status and stop cannot find this service)");
-  if (auto r = prepare_logs(o, c); !r) {
+  std::optional<daemonkit::credentials> user;
+  if (auto r = prepare_logs(o, c, user); !r) {
     complain(c.name, r.err().message());
     return exit_failure;
   }
   daemonkit::monitor_options mo;
   mo.service = c;
+  mo.identity = std::move(user);
   mo.foreground = true;
   mo.signal_group = req.signal_group;
   daemonkit::pidfile none;
@@ -200,7 +207,8 @@ int cmd_run(const common_options& o, start_request req) {
   if (auto dir = state_dir(o, true); !dir && cannot_write(dir.err())) {
     return run_without_state(o, std::move(req), dir.err().message());
   }
-  auto prepared = prepare_start(o, c);
+  std::optional<daemonkit::credentials> user;
+  auto prepared = prepare_start(o, c, user);
   if (auto* rc = std::get_if<int>(&prepared)) return *rc;
   const auto& v = std::get<daemonkit::service_view>(prepared);
   const std::string& dir = v.state_dir;
@@ -212,7 +220,7 @@ int cmd_run(const common_options& o, start_request req) {
     complain(c.name, lock.err().message());
     return exit_failure;
   }
-  auto mo = monitor_for(c, v.paths, true);
+  auto mo = monitor_for(c, v.paths, true, std::move(user));
   mo.signal_group = req.signal_group;
   if (auto program = monitor_program(); !program.empty()) (void)daemonkit::exec_monitor(program, mo, *lock, nullptr);
   return daemonkit::run_monitor(mo, std::move(*lock), nullptr);
