@@ -20,9 +20,11 @@ constexpr std::uintptr_t dead_stack_span = 256 * 1024;
 [[gnu::noinline]] void release_dead_stack(std::uintptr_t low) noexcept {
   const std::uintptr_t page = sys::page_size();
   const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-  // A whole page of margin below this frame: the call below and the red
-  // zone live there.
-  const std::uintptr_t end = (here & ~(page - 1)) - page;
+  // Margin below this frame for the call below it (discard_pages and the
+  // syscall's wrapper, a few hundred bytes at most) and the red zone: the
+  // pages released must lie wholly below every frame still in use.
+  constexpr std::uintptr_t margin = 2048;
+  const std::uintptr_t end = (here - margin) & ~(page - 1);
   const std::uintptr_t start = std::max((low + page - 1) & ~(page - 1), end - dead_stack_span);
   if (start >= end) return;
   // For the main thread the bounds run below the stack's lowest page so far

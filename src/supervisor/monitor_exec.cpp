@@ -4,6 +4,7 @@
 // heap, its parsed options and every library the CLI links (about 1 MB of
 // pages per service); after exec only what the monitor itself touches stays
 // resident.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -42,16 +43,25 @@ class inherited_fds {
   std::vector<int> fds_;
 };
 
-// The caller's environment, with glibc's per-thread cache of freed heap
-// chunks turned off for the monitor: chunks parked there count as in use,
-// so malloc_trim could not give back the pages that set-up's transient
-// allocations (the options' JSON) leave scattered between live ones. The
-// monitor allocates little after set-up, so the cache buys it nothing. Its
-// environment reaches no other program: the service, the keeper and the
-// checks each get one of their own.
+// What the monitor reads of its environment, and no more: the rest would
+// only sit in its stack for the service's whole life (a large environment
+// costs every service pages). The service, the keeper and the checks each get
+// an environment of their own (the service's, from its options).
+//  - TZ, TZDIR: the logs' timestamps (log_file reads TZ when a log is opened),
+//    and the keeper's, which the monitor hands on;
+//  - NOTIFY_SOCKET: `run` under a supervisor tells it when the service is
+//    ready; XDG_RUNTIME_DIR: where a non-root service's runtime directory is;
+//  - a sanitizer build's options;
+//  - GLIBC_TUNABLES, with glibc's per-thread cache of freed heap chunks
+//    turned off: chunks parked there count as in use, so malloc_trim could
+//    not give back the pages that set-up's transient allocations leave
+//    scattered between live ones. The monitor allocates little after
+//    set-up, so the cache buys it nothing.
 std::vector<std::string> monitor_environment() {
   constexpr std::string_view tunables = "GLIBC_TUNABLES=";
   constexpr std::string_view no_tcache = "glibc.malloc.tcache_count=0";
+  constexpr std::string_view kept[] = {"TZ",           "TZDIR",         "NOTIFY_SOCKET", "XDG_RUNTIME_DIR",
+                                       "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
   std::vector<std::string> env;
   std::string set = std::string(tunables) + std::string(no_tcache);
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -61,7 +71,8 @@ std::vector<std::string> monitor_environment() {
       if (kv.size() > tunables.size()) set = std::string(kv) + ":" + std::string(no_tcache);
       continue;
     }
-    env.emplace_back(kv);
+    const std::string_view name = kv.substr(0, kv.find('='));
+    if (std::find(std::begin(kept), std::end(kept), name) != std::end(kept)) env.emplace_back(kv);
   }
   env.push_back(std::move(set));
   return env;

@@ -16,6 +16,7 @@
 #include "daemonkit/service_codec.hpp"
 #include "supervisor/keeper_program.hpp"
 #include "supervisor/monitor_loop.hpp"
+#include "supervisor/monitor_program.hpp"
 #include "sys/sys.hpp"
 
 namespace daemonkit {
@@ -174,11 +175,36 @@ result<service_config> read_options(unique_fd fd) {
   return service_config_from_json(text);
 }
 
+// The options as the monitor keeps them, into out: read (in the scratch,
+// when there is one), checked against the handed-over identity and copied
+// out. Not inlined: the parsed copy's frame is dead stack afterwards, which
+// the idle monitor gives back (idle_memory.hpp).
+[[gnu::noinline]] result<void> take_options(const handover& h, const supervisor::options_scratch& scratch,
+                                            service_config& out) {
+  if (scratch.begin != nullptr) scratch.begin();
+  auto parsed = read_options(unique_fd(h.options_fd));
+  if (scratch.end != nullptr) scratch.end();
+  if (!parsed) return parsed.err();
+  if (parsed->user.has_value() != (h.identity_seen != 0)) {
+    return make_error(errc::invalid_argument, parsed->user ? "the service's user '" + format_user_spec(*parsed->user) +
+                                                                 "' was not handed over looked up"
+                                                           : "a user was handed over for a service that has none");
+  }
+  // Copied, not moved: the copy is made outside the scratch, in one piece,
+  // and the parsed one dies with this frame (and with it the scratch).
+  out = *parsed;
+  return {};
+}
+
 }  // namespace
 
-int monitor_program_main(int argc, char** argv) {
+int monitor_program_main(int argc, char** argv) { return supervisor::monitor_program_main(argc, argv, {}); }
+
+namespace supervisor {
+
+int monitor_program_main(int argc, char** argv, const options_scratch& scratch) {
   // The keeper's second life, once the monitor it kept for is gone (keeper_program.hpp).
-  if (argc > 1 && std::string_view(argv[1]) == "--keeper-drain") return supervisor::keeper_drain_main(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "--keeper-drain") return keeper_drain_main(argc, argv);
   // The same name a monitor forked by the CLI has: `ps -C daemonkit` finds both.
   ::prctl(PR_SET_NAME, "daemonkit");
   std::string why;
@@ -190,33 +216,23 @@ int monitor_program_main(int argc, char** argv) {
   std::optional<daemonized> launcher;
   if (h->ready_fd >= 0) launcher = daemonized::resume(unique_fd(h->ready_fd));
   auto lock = h->no_state ? result<pidfile>(pidfile()) : pidfile::adopt(unique_fd(h->pidfile_fd), h->pidfile_path);
-  auto cfg = read_options(unique_fd(h->options_fd));
-  if (cfg && cfg->user.has_value() != (h->identity_seen != 0)) {
-    cfg = make_error(errc::invalid_argument, cfg->user ? "the service's user '" + format_user_spec(*cfg->user) +
-                                                             "' was not handed over looked up"
-                                                       : "a user was handed over for a service that has none");
-  }
-  if (!lock || !cfg) {
-    const error& e = !lock ? lock.err() : cfg.err();
+  monitor_options mo;
+  auto taken = take_options(*h, scratch, mo.service);
+  if (!lock || !taken) {
+    const error& e = !lock ? lock.err() : taken.err();
     std::fprintf(stderr, "daemonkit-monitor: %s\n", e.message().c_str());
     if (launcher) launcher->fail(e);
     return 1;
   }
-  monitor_options mo;
-  // Copied, not moved, and the parsed one freed: the copy fills the holes
-  // the parser's transient allocations left low in the heap, and what is
-  // freed above it goes back to the kernel at the first publish
-  // (idle_memory.hpp). Moved, the options would stay scattered between
-  // those holes for the monitor's whole life.
-  mo.service = *cfg;
-  cfg = result<service_config>(service_config());
   mo.service.passthrough = h->passthrough;
   mo.state_path = h->state_path;
   mo.config_path = h->config_path;
   mo.foreground = h->foreground;
   mo.signal_group = h->signal_group;
   if (h->identity_seen != 0) mo.identity = std::move(h->identity);
-  return supervisor::run_looked_up_monitor(mo, std::move(*lock), launcher ? &*launcher : nullptr, nullptr);
+  return run_looked_up_monitor(mo, std::move(*lock), launcher ? &*launcher : nullptr, nullptr);
 }
+
+}  // namespace supervisor
 
 }  // namespace daemonkit

@@ -179,6 +179,17 @@ int set_cloexec(int fd, bool on) noexcept { return ::fcntl(fd, F_SETFD, on ? FD_
 int exec(const char* path, char* const argv[]) noexcept { return ::execv(path, argv); }
 int discard_pages(void* addr, std::size_t len) noexcept { return ::madvise(addr, len, MADV_DONTNEED); }
 
+void* map_scratch(std::size_t len) noexcept {
+  // fd -1: what MAP_ANONYMOUS asks for where it is not ignored.
+  // cppcheck-suppress invalidFunctionArg
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  // The mapping is the caller's (unmap), which cppcheck cannot know.
+  // cppcheck-suppress memleak
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+int unmap(void* addr, std::size_t len) noexcept { return ::munmap(addr, len); }
+
 std::size_t page_size() noexcept {
   static const auto size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return size;

@@ -101,6 +101,11 @@ int exec(const char* path, char* const argv[]) noexcept;
 // are dropped (zero-filled when touched again). A part of the range that is
 // not mapped fails it with ENOMEM after the mapped parts were dropped.
 int discard_pages(void* addr, std::size_t len) noexcept;
+// mmap(2) of len bytes of private anonymous memory, reserved, not committed
+// (MAP_NORESERVE): pages count once touched. nullptr on failure (errno set).
+void* map_scratch(std::size_t len) noexcept;
+// munmap(2).
+int unmap(void* addr, std::size_t len) noexcept;
 // The page size, looked up once.
 std::size_t page_size() noexcept;
 // execve(2): with the environment given.

@@ -193,6 +193,28 @@ TEST_F(cli_settings, the_monitors_malloc_tuning_stays_the_monitors) {
   EXPECT_EQ(env_var(tuned, "GLIBC_TUNABLES"), "glibc.malloc.arena_max=2");
 }
 
+TEST_F(cli_settings, the_monitor_keeps_only_what_it_reads_of_the_callers_environment) {
+  // The service gets the caller's environment (from its options); the
+  // monitor keeps only the few variables it reads (monitor_exec.cpp), so a
+  // large environment does not cost every monitor stack pages.
+  command_options o;
+  o.set_env = {"DK_UNREAD=" + std::string(2000, 'x'), "TZ=UTC0"};
+  pid_t pid = start_ready("envs", {"pause"}, {}, o);
+  EXPECT_EQ(env_var(pid, "DK_UNREAD"), std::string(2000, 'x'));
+  EXPECT_EQ(env_var(pid, "TZ"), "UTC0");
+  pid_t monitor = monitor_of("envs");
+  ASSERT_GT(monitor, 0);
+  EXPECT_EQ(env_var(monitor, "DK_UNREAD"), std::nullopt);
+  EXPECT_EQ(env_var(monitor, "PATH"), std::nullopt);
+  EXPECT_EQ(env_var(monitor, "TZ"), "UTC0") << "the logs' timestamps read it";
+  for (pid_t p : children_of(monitor)) {
+    if (p != pid) {
+      EXPECT_EQ(env_var(p, "TZ"), "UTC0") << comm_of(p) << ": the keeper's timestamps read it too";
+      EXPECT_EQ(env_var(p, "DK_UNREAD"), std::nullopt) << comm_of(p);
+    }
+  }
+}
+
 TEST_F(cli_settings, the_service_has_only_stdio_open_whatever_the_caller_had) {
   std::string marker = tmp.file("marker");
   write_file(marker, "x");
