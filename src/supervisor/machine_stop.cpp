@@ -49,7 +49,10 @@ void builder::on(const ev::stop& e) {
       add(act::publish);  // before the sweep: status tells the truth while it runs
       add(act::notify_stopping);
       send_stop(e.sig);
-      add(act::check_tree);
+      // With the main process alive its exit decides (tree_checked would be
+      // ignored): no walk of the tree between the signal and the wait for
+      // that exit, which is what `stop` waits on.
+      if (!s_.main_alive) add(act::check_tree);
       return;
     case phase::stopped:
     case phase::exited:

@@ -152,7 +152,7 @@ const std::map<std::pair<std::string, std::string>, outcome>& expected() {
       {{"waiting_first", "setup_failed"}, {phase::stopping, "PR"}},
       {{"waiting_first", "ready"}, {phase::running, "Prn"}},
       {{"waiting_first", "main_exited"}, {phase::failed, "Of"}},
-      {{"waiting_first", "stop"}, {phase::stopping, "PsTC"}},
+      {{"waiting_first", "stop"}, {phase::stopping, "PsT"}},
       {{"waiting_first", "deadline"}, {phase::stopping, "PR"}},
       {{"waiting_first", "announced"}, {phase::starting, "P"}},
       {{"waiting_first", "extend_timeout"}, {phase::starting, ""}},
@@ -171,12 +171,12 @@ const std::map<std::pair<std::string, std::string>, outcome>& expected() {
       {{"waiting_again", "setup_failed"}, {phase::stopping, "PR"}},
       {{"waiting_again", "ready"}, {phase::running, "Pn"}},
       {{"waiting_again", "main_exited"}, {phase::starting, "YPS"}},
-      {{"waiting_again", "stop"}, {phase::stopping, "PsTC"}},
+      {{"waiting_again", "stop"}, {phase::stopping, "PsT"}},
       {{"waiting_again", "deadline"}, {phase::stopping, "YPR"}},
       {{"waiting_again", "announced"}, {phase::starting, "P"}},
       {{"waiting_again", "extend_timeout"}, {phase::starting, ""}},
       {{"running", "main_exited"}, {phase::starting, "YPS"}},
-      {{"running", "stop"}, {phase::stopping, "PsTC"}},
+      {{"running", "stop"}, {phase::stopping, "PsT"}},
       {{"running", "announced"}, {phase::running, "P"}},
       {{"backoff", "stop"}, {phase::stopped, ""}},
       {{"backoff", "deadline"}, {phase::starting, "PS"}},
@@ -287,7 +287,7 @@ TEST(machine, a_start_stop_round_trip) {
   sv::machine_state s(config().respawn);
   auto acts = run(s, {ev::begin{}, ev::spawned{t0, 42}, ev::ready{}, ev::stop{t0, SIGTERM, std::nullopt},
                       ev::tree_checked{false}, ev::main_exited{t0, {true, SIGTERM, false}, true}});
-  EXPECT_EQ(acts, (std::vector<std::string>{"PS", "P", "Prn", "PsTC", "", ""}));
+  EXPECT_EQ(acts, (std::vector<std::string>{"PS", "P", "Prn", "PsT", "", ""}));
   EXPECT_EQ(s.at, phase::stopped);
   EXPECT_EQ(sv::exit_code(s, false), 0);
   EXPECT_EQ(sv::exit_code(s, true), 128 + SIGTERM);
@@ -599,7 +599,7 @@ TEST(machine, mixed_mode_signals_the_main_process_and_kills_the_rest_at_the_time
   sv::machine_state s(c.respawn);
   run(s, {ev::begin{}, ev::spawned{t0, 42}, ev::ready{}}, c);
   auto step = sv::transition(std::move(s), ev::stop{t0, SIGINT, std::nullopt}, c);
-  ASSERT_EQ(letters(step.actions), "PsMC");
+  ASSERT_EQ(letters(step.actions), "PsM");
   EXPECT_EQ(step.actions[2].sig, SIGINT);
   step = sv::transition(std::move(step.next), ev::main_exited{t0, {true, SIGINT, false}, false}, c);
   EXPECT_EQ(step.next.at, phase::stopping) << "its workers are still there";
