@@ -16,7 +16,7 @@ namespace {
 constexpr std::uintptr_t dead_stack_span = 256 * 1024;
 
 // [[gnu::noinline]]: this frame lies below the caller's, so everything from
-// one page under it downwards is dead.
+// a margin under it (rounded down to a page) downwards is dead.
 [[gnu::noinline]] void release_dead_stack(std::uintptr_t low) noexcept {
   const std::uintptr_t page = sys::page_size();
   const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));

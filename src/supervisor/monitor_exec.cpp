@@ -51,7 +51,7 @@ class inherited_fds {
 //    and the keeper's, which the monitor hands on;
 //  - NOTIFY_SOCKET: `run` under a supervisor tells it when the service is
 //    ready; XDG_RUNTIME_DIR: where a non-root service's runtime directory is;
-//  - a sanitizer build's options;
+//  - a sanitizer build's options (and where its symbolizer is);
 //  - GLIBC_TUNABLES, with glibc's per-thread cache of freed heap chunks
 //    turned off: chunks parked there count as in use, so malloc_trim could
 //    not give back the pages that set-up's transient allocations leave
@@ -60,8 +60,9 @@ class inherited_fds {
 std::vector<std::string> monitor_environment() {
   constexpr std::string_view tunables = "GLIBC_TUNABLES=";
   constexpr std::string_view no_tcache = "glibc.malloc.tcache_count=0";
-  constexpr std::string_view kept[] = {"TZ",           "TZDIR",         "NOTIFY_SOCKET", "XDG_RUNTIME_DIR",
-                                       "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+  constexpr std::string_view kept[] = {
+      "TZ",           "TZDIR",        "NOTIFY_SOCKET",       "XDG_RUNTIME_DIR", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+      "LSAN_OPTIONS", "TSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH"};
   std::vector<std::string> env;
   std::string set = std::string(tunables) + std::string(no_tcache);
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

@@ -181,9 +181,23 @@ result<service_config> read_options(unique_fd fd) {
 // the idle monitor gives back (idle_memory.hpp).
 [[gnu::noinline]] result<void> take_options(const handover& h, const supervisor::options_scratch& scratch,
                                             service_config& out) {
-  if (scratch.begin != nullptr) scratch.begin();
-  auto parsed = read_options(unique_fd(h.options_fd));
-  if (scratch.end != nullptr) scratch.end();
+  // Ended however the read ends (bad_alloc included): nothing after it may
+  // be allocated in the scratch.
+  struct scratch_scope {
+    const supervisor::options_scratch& s;
+    explicit scratch_scope(const supervisor::options_scratch& x) : s(x) {
+      if (s.begin != nullptr) s.begin();
+    }
+    ~scratch_scope() {
+      if (s.end != nullptr) s.end();
+    }
+    scratch_scope(const scratch_scope&) = delete;
+    scratch_scope& operator=(const scratch_scope&) = delete;
+  };
+  auto parsed = [&] {
+    const scratch_scope scope(scratch);
+    return read_options(unique_fd(h.options_fd));
+  }();
   if (!parsed) return parsed.err();
   if (parsed->user.has_value() != (h.identity_seen != 0)) {
     return make_error(errc::invalid_argument, parsed->user ? "the service's user '" + format_user_spec(*parsed->user) +

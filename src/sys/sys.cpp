@@ -14,6 +14,7 @@
 #include <sys/fsuid.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -179,13 +180,17 @@ int set_cloexec(int fd, bool on) noexcept { return ::fcntl(fd, F_SETFD, on ? FD_
 int exec(const char* path, char* const argv[]) noexcept { return ::execv(path, argv); }
 int discard_pages(void* addr, std::size_t len) noexcept { return ::madvise(addr, len, MADV_DONTNEED); }
 
-void* map_scratch(std::size_t len) noexcept {
+void* map_anonymous(std::size_t len, const char* name) noexcept {
   // fd -1: what MAP_ANONYMOUS asks for where it is not ignored.
   // cppcheck-suppress invalidFunctionArg
   void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  const int saved = errno;
+  (void)::prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, p, len, name);  // best effort: a name for people
+  errno = saved;
   // The mapping is the caller's (unmap), which cppcheck cannot know.
   // cppcheck-suppress memleak
-  return p == MAP_FAILED ? nullptr : p;
+  return p;
 }
 
 int unmap(void* addr, std::size_t len) noexcept { return ::munmap(addr, len); }

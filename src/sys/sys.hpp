@@ -102,8 +102,10 @@ int exec(const char* path, char* const argv[]) noexcept;
 // not mapped fails it with ENOMEM after the mapped parts were dropped.
 int discard_pages(void* addr, std::size_t len) noexcept;
 // mmap(2) of len bytes of private anonymous memory, reserved, not committed
-// (MAP_NORESERVE): pages count once touched. nullptr on failure (errno set).
-void* map_scratch(std::size_t len) noexcept;
+// (MAP_NORESERVE): pages count once touched. Named in /proc/PID/maps
+// ("[anon:NAME]") where the kernel names mappings (Linux 5.17 with
+// CONFIG_ANON_VMA_NAME); unnamed elsewhere. nullptr on failure (errno set).
+void* map_anonymous(std::size_t len, const char* name) noexcept;
 // munmap(2).
 int unmap(void* addr, std::size_t len) noexcept;
 // The page size, looked up once.

@@ -60,7 +60,7 @@ constinit scratch the_scratch;
 void scratch_begin() noexcept {
   scratch& s = the_scratch;
   if (s.spent || s.taking) return;
-  void* p = daemonkit::sys::map_scratch(scratch_size);
+  void* p = daemonkit::sys::map_anonymous(scratch_size, "daemonkit-options");
   if (p == nullptr) return;
   s.base = static_cast<char*>(p);
   s.taking = true;
@@ -76,16 +76,22 @@ void scratch_end() noexcept {
 
 }  // namespace daemonkit::monitor_program
 
-// The replaceable allocation functions ([new.delete.single]); the array and
-// nothrow forms call these. Aligned forms are left to the library: the
-// scratch never serves them, and their delete goes to free().
+// The replaceable allocation functions ([new.delete]), every form but the
+// aligned ones: libstdc++'s array and nothrow forms would call the two core
+// ones, but a sanitizer's runtime supplies its own that do not, so each form
+// is here and all go through the core pair. Aligned forms are left to the
+// library: the scratch never serves them, and their delete goes to free().
 void* operator new(std::size_t n) {
   using daemonkit::monitor_program::the_scratch;
   if (the_scratch.taking) {
     if (void* p = the_scratch.take(n)) return p;
   }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
+  for (;;) {
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
 }
 
 void operator delete(void* p) noexcept {
@@ -97,4 +103,26 @@ void operator delete(void* p) noexcept {
   std::free(p);
 }
 
+void* operator new[](std::size_t n) { return operator new(n); }
+
+void* operator new(std::size_t n, const std::nothrow_t& /*tag*/) noexcept {
+  try {
+    return operator new(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void* operator new[](std::size_t n, const std::nothrow_t& /*tag*/) noexcept {
+  try {
+    return operator new(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void operator delete[](void* p) noexcept { operator delete(p); }
 void operator delete(void* p, std::size_t /*size*/) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t /*size*/) noexcept { operator delete(p); }
+void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept { operator delete(p); }
+void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept { operator delete(p); }

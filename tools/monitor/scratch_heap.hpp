@@ -11,8 +11,8 @@
 
 namespace daemonkit::monitor_program {
 
-// From here on, allocations come from the scratch (mapped on first use;
-// when it is full or cannot be mapped, from malloc as always).
+// Maps the scratch; from here on, allocations come from it (when it is full
+// or cannot be mapped, from malloc as always). Once per process.
 void scratch_begin() noexcept;
 
 // No more allocations from the scratch; it is unmapped once the last one is
