@@ -272,6 +272,24 @@ def readable(fd):
 TRACKED = {}  # pid -> Popen (children the driver spawned itself; reaped via Popen)
 
 
+def wait_exit(p, timeout_s):
+    """p's exit code, seen the moment p exits (its pidfd). Not Popen.wait(timeout) (what
+    subprocess.run(timeout=...) does): that polls with sleeps growing 1, 2, 4, 8 ms, which rounds every
+    command's duration up to the next of ~1, 3, 7, 15 ms. p is TRACKED meanwhile, so that reap() in
+    another thread reaps it through Popen (keeping its status) rather than stealing it."""
+    TRACKED[p.pid] = p
+    fd = os.pidfd_open(p.pid)
+    try:
+        if wait_fd(fd, timeout_s) is None:
+            p.kill()
+            p.wait()
+            raise subprocess.TimeoutExpired(p.args, timeout_s)
+        return p.wait()
+    finally:
+        os.close(fd)
+        TRACKED.pop(p.pid, None)
+
+
 def reap():
     """Reap zombie orphans adopted by the driver (it is a child subreaper)."""
     for pid, p in list(TRACKED.items()):
@@ -447,8 +465,8 @@ class Adapter:
         argv = [str(a) for a in argv]
         self.bench.record(self, self.op, argv)
         with open(self.bench.errlog, "a") as err:
-            rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                timeout=timeout, env=env).returncode
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env)
+        rc = wait_exit(p, timeout)
         if rc not in ok:
             raise CmdError(f"{shlex.join(argv)} -> rc {rc}")
         return rc
