@@ -294,7 +294,7 @@ def reap():
     """Reap zombie orphans adopted by the driver (it is a child subreaper)."""
     for pid, p in list(TRACKED.items()):
         if p.poll() is not None:
-            del TRACKED[pid]
+            TRACKED.pop(pid, None)  # wait_exit() in another thread may have dropped it already
     for c in children(MYPID):
         st = proc_stat(c)
         if c not in TRACKED and st and st[0] == "Z":
