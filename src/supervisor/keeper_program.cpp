@@ -73,8 +73,8 @@ bool keeper_exec::prepare(int monitor_pidfd, int out_fd, int err_fd, const servi
   }
   // What the drain reads of its environment: the logs' time zone (log_file
   // reads TZ when a log is opened, TZDIR where its file is), and a sanitizer
-  // build's options. The rest
-  // would only sit in the keeper's stack for the service's whole life.
+  // build's options. The rest would only sit in the keeper's stack for the
+  // service's whole life.
   for (const char* name : {"TZ", "TZDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
     if (const char* v = std::getenv(name)) env_.push_back(std::string(name) + "=" + v);
   }
