@@ -169,19 +169,35 @@ std::optional<std::vector<pid_t>> walk_children_lists(pid_t ancestor) {
   return out;
 }
 
+// Below init, the whole machine: one pass over /proc, never the children
+// lists. A children list skips the entry after one whose process is reaped
+// or reparented during the read (proc(5): reliable only for a stopped
+// parent), and near the top of the tree that happens all the time (a test
+// runner reaping its tests, init its orphans): a whole-machine search for an
+// orphaned service once missed it that way. Listing /proc goes by pid number,
+// so every process that lives through the pass is in it.
+bool walk_down_from(pid_t ancestor) { return ancestor > 1; }
+
 }  // namespace
 
 std::vector<pid_t> list_descendants(pid_t ancestor) {
-  // Walk down from ancestor: only our own tree is read, so the cost does not
-  // grow with the number of processes on the machine.
-  if (auto pids = walk_children_lists(ancestor)) return std::move(*pids);
+  // Walk down from ancestor: only that tree is read, so the cost does not
+  // grow with the number of processes on the machine. (Its own lists churn
+  // too, but a process missed by one walk is in the next: the monitor walks
+  // until one finds none, and its own children, the walk's first list, only
+  // change when it reaps them itself.)
+  if (walk_down_from(ancestor)) {
+    if (auto pids = walk_children_lists(ancestor)) return std::move(*pids);
+  }
   std::vector<pid_t> out;
   for (const auto& st : descendants_among(read_all_stats(), ancestor)) out.push_back(st.pid);
   return out;
 }
 
 std::vector<proc_stat> list_descendant_stats(pid_t ancestor) {
-  if (auto pids = walk_children_lists(ancestor)) return read_stats(*pids);
+  if (walk_down_from(ancestor)) {
+    if (auto pids = walk_children_lists(ancestor)) return read_stats(*pids);
+  }
   return descendants_among(read_all_stats(), ancestor);
 }
 

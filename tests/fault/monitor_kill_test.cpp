@@ -60,7 +60,7 @@ class monitor_kill : public fault_fixture {
     auto stop = dk({"stop", "--timeout", "1s", "s"});
     EXPECT_EQ(stop.exit_code(), 0) << describe(stop);
     auto left = wait_no_descendants(10s);
-    EXPECT_TRUE(left.empty()) << "left after stop:\n" << describe_processes(left);
+    EXPECT_TRUE(left.empty()) << "left after stop:\n" << describe_processes(left) << describe(stop);
     if (!left.empty()) kill_and_reap_descendants();  // so the next round starts clean
     auto status = dk({"status", "s"});
     EXPECT_NE(status.exit_code(), 0) << describe(status);

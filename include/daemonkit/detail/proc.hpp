@@ -36,10 +36,12 @@ std::optional<proc_stat> read_proc_stat(pid_t pid);
 std::vector<pid_t> list_descendants(pid_t ancestor);
 
 // The same with each process's stat, read once: one pass down the children
-// lists (/proc/PID/task/TID/children) or, on kernels without them, one pass
-// over /proc. Linear in the processes read, however deep or wide the tree.
-// Each stat is read at a slightly different moment: a process that exits
-// during the pass may be missing, one forked during it may be missing too.
+// lists (/proc/PID/task/TID/children) or, for init (the whole machine) and
+// on kernels without them, one pass over /proc. Linear in the processes
+// read, however deep or wide the tree. Each stat is read at a slightly
+// different moment: a process that exits during the pass may be missing,
+// one forked during it may be missing too, and so may one whose sibling
+// was reaped during the read of their parent's list (walk again to be sure).
 std::vector<proc_stat> list_descendant_stats(pid_t ancestor);
 
 // The direct children of parent (zombies included), with their stat.
